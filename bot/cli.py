@@ -1,0 +1,127 @@
+"""The ``artistbot`` command line: index, ask, repl, eval (and the bots, later).
+
+Heavy imports happen inside the commands, so ``artistbot --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from retrieval import Retriever
+
+log = logging.getLogger(__name__)
+
+
+def main() -> None:
+    """Entry point of the ``artistbot`` console script."""
+    try:
+        cli(standalone_mode=True)
+    except SettingsError as exc:
+        click.echo(f"artistbot: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group()
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Config file (default: config/default.toml, or $ARTISTBOT_CONFIG).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
+    """artistbot: answers questions about artists from a corpus of stories."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("faiss.loader", "bm25s", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = load_settings(config_file)
+
+
+def open_retriever(settings: Settings, *, progress: bool = False) -> Retriever:
+    """Load (building or updating if needed) the index of the configured corpus."""
+    from retrieval import Retriever
+
+    if not progress:
+        return Retriever.open(settings.retrieval)
+    from tqdm import tqdm
+
+    with tqdm(unit="passage", desc="embedding", disable=None, leave=False) as bar:
+
+        def report(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        return Retriever.open(settings.retrieval, progress=report)
+
+
+@cli.command()
+@click.pass_obj
+def index(settings: Settings) -> None:
+    """Build the index, or update it for added, changed and removed stories."""
+    retriever = open_retriever(settings, progress=True)
+    passages = sum(s.passages for s in retriever.stories)
+    click.echo(f"index ready: {len(retriever.stories)} stories, {passages} passages "
+               f"in {settings.retrieval.data_dir / 'index'}")
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-k", "--k", "k", type=click.IntRange(1, 20), default=None, help="Passages to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def ask(settings: Settings, question: str, k: int | None, as_json: bool) -> None:
+    """Ask one question and print the best passages."""
+    from bot.render_text import answer_json, render_answer
+
+    answer = open_retriever(settings).search(question, k=k)
+    if as_json:
+        click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_answer(answer, colour=sys.stdout.isatty()))
+
+
+@cli.command()
+@click.pass_obj
+def repl(settings: Settings) -> None:
+    """Ask questions interactively (:help lists the commands; Ctrl-D quits)."""
+    from bot.repl import Repl
+
+    Repl(open_retriever(settings, progress=True), top_k=settings.retrieval.top_k).run()
+
+
+@cli.command("eval")
+@click.option("--corpus", "corpus", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              default=None, help="Story folder (default: the configured corpus).")
+@click.option("--questions", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              required=True, help="JSONL file of {id, question, answers}.")
+@click.option("--k", "k", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def eval_command(settings: Settings, corpus: Path | None, questions: Path, k: int,
+                 as_json: bool) -> None:
+    """Measure retrieval quality and latency on a question set (in a temporary index)."""
+    from retrieval.evaluation import evaluate, read_questions
+
+    retrieval = settings.retrieval
+    if corpus is not None:
+        retrieval = retrieval.model_copy(update={"corpus_dir": corpus.resolve()})
+    try:
+        items = read_questions(questions)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--questions") from None
+    result: dict[str, Any] = evaluate(retrieval, items, k=k)
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key:>20}  {value}")

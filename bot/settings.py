@@ -1,0 +1,132 @@
+"""The one typed configuration of artistbot.
+
+Defaults live in ``config/default.toml``; any key can be overridden by an
+environment variable ``ARTISTBOT_<SECTION>__<KEY>`` (for example
+``ARTISTBOT_RETRIEVAL__TOP_K=5``). Bot tokens come from the environment only
+(``TELEGRAM_BOT_TOKEN``, ``DISCORD_BOT_TOKEN``) and are refused in a config file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from retrieval.settings import RetrievalSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "default.toml"
+TOKEN_VARIABLES = ("TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN")
+
+
+class SettingsError(Exception):
+    """The configuration is invalid; the message names the offending setting."""
+
+
+class ChatSettings(BaseModel):
+    """Limits and behaviour of the platform-free chat layer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_question_chars: int = Field(500, ge=10, le=4000)
+    rate_limit_questions: int = Field(6, ge=1, le=1000)
+    rate_limit_seconds: float = Field(60.0, gt=0, le=86400)
+    feedback_db: Path = Path("feedback.sqlite3")  # relative to the data directory
+
+
+class TelegramSettings(BaseModel):
+    """Telegram adapter settings (the token is read from TELEGRAM_BOT_TOKEN)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    admins: tuple[int, ...] = ()  # user ids allowed to /reload
+    base_url: str = "https://api.telegram.org/bot"
+
+
+class DiscordSettings(BaseModel):
+    """Discord adapter settings (the token is read from DISCORD_BOT_TOKEN)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    admins: tuple[int, ...] = ()  # user ids allowed to /reload besides Administrators
+
+
+class Settings(BaseSettings):
+    """All of artistbot's configuration, validated."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ARTISTBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    retrieval: RetrievalSettings = RetrievalSettings()
+    chat: ChatSettings = ChatSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    discord: DiscordSettings = DiscordSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the config file (which arrives as init values).
+        return (env_settings, init_settings)
+
+    @property
+    def feedback_path(self) -> Path:
+        """Where feedback is stored."""
+        path = self.chat.feedback_db
+        return path if path.is_absolute() else self.retrieval.data_dir / path
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Load and validate the configuration; raise :class:`SettingsError` naming a bad setting."""
+    path = config_file or Path(os.environ.get("ARTISTBOT_CONFIG", DEFAULT_CONFIG))
+    values: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            values = tomllib.loads(path.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: not valid TOML ({exc})") from exc
+    _refuse_secrets(values, path)
+    for section, items in overrides.items():
+        values.setdefault(section, {}).update(items)
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+    root = path.parent.parent if path == DEFAULT_CONFIG else Path.cwd()
+    return settings.model_copy(update={"retrieval": settings.retrieval.resolved(root)})
+
+
+def token(variable: str) -> str | None:
+    """A bot token from the environment, or ``None`` when unset or blank."""
+    value = os.environ.get(variable, "").strip()
+    return value or None
+
+
+def _refuse_secrets(values: dict[str, Any], path: Path) -> None:
+    for section, items in values.items():
+        keys = items if isinstance(items, dict) else {section: items}
+        for key in keys:
+            if "token" in key.lower() or "secret" in key.lower():
+                raise SettingsError(
+                    f"{path}: '{section}.{key}' looks like a secret; bot tokens come from the "
+                    f"environment only ({', '.join(TOKEN_VARIABLES)}), never from a file"
+                )
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        name = ".".join(str(p) for p in error["loc"])
+        env = "ARTISTBOT_" + "__".join(str(p).upper() for p in error["loc"])
+        lines.append(f"invalid setting {name} (env {env}): {error['msg']}")
+    return "; ".join(lines)

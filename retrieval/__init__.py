@@ -1,0 +1,15 @@
+"""The retrieval core of artistbot: stories in, relevant passages out.
+
+No chat platform is imported here. The public surface::
+
+    from retrieval import Retriever, RetrievalSettings
+    retriever = Retriever.open(RetrievalSettings(corpus_dir=..., data_dir=...))
+    answer = retriever.search("Who is the lead singer of Moonlight Serenaders?")
+"""
+
+from retrieval.results import Answer, Hit, Span, StoryInfo
+from retrieval.search import Retriever
+from retrieval.settings import RetrievalSettings
+from retrieval.store import UpdateReport
+
+__all__ = ["Answer", "Hit", "RetrievalSettings", "Retriever", "Span", "StoryInfo", "UpdateReport"]

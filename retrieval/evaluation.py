@@ -1,0 +1,121 @@
+"""The evaluation contract: hit@k, MRR, rejection rates and latency over a question file."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from retrieval.search import Retriever
+from retrieval.settings import RetrievalSettings
+from retrieval.text import count_words
+
+MRR_DEPTH = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One evaluation question; no answers means it should get "no answer"."""
+
+    id: str
+    question: str
+    answers: tuple[str, ...]
+
+
+def read_questions(path: Path) -> list[Question]:
+    """Read a JSONL question file (``id``, ``question``, ``answers``; other keys ignored)."""
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            questions.append(
+                Question(str(raw["id"]), str(raw["question"]), tuple(map(str, raw["answers"])))
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: not a question record ({exc})") from exc
+    return questions
+
+
+def evaluate(
+    settings: RetrievalSettings,
+    questions: Iterable[Question],
+    *,
+    k: int = 5,
+    retriever: Retriever | None = None,
+) -> dict[str, Any]:
+    """Index ``settings.corpus_dir`` in a temporary directory and score ``questions``.
+
+    The default index is never touched. Returns the eval JSON object.
+    """
+    questions = list(questions)
+    with tempfile.TemporaryDirectory(prefix="artistbot-eval-") as tmp:
+        if retriever is None:
+            retriever = Retriever.open(settings, index_dir=Path(tmp) / "index")
+        depth = max(k, MRR_DEPTH)
+        for q in questions[:5]:  # warm up caches and the model
+            retriever.search(q.question, k=depth)
+        ranks: list[int | None] = []
+        rejected_pos = rejected_neg = negatives = 0
+        latencies: list[float] = []
+        words: list[int] = []
+        for q in questions:
+            started = time.perf_counter()
+            answer = retriever.search(q.question, k=depth)
+            latencies.append((time.perf_counter() - started) * 1e3)
+            words.extend(count_words(h.text) for h in answer.hits[:k])
+            if not q.answers:
+                negatives += 1
+                rejected_neg += not answer.found
+                continue
+            rejected_pos += not answer.found
+            ranks.append(_first_hit([h.text for h in answer.hits], q.answers))
+    answerable = len(ranks)
+
+    def hit_at(n: int) -> float:
+        return _ratio(sum(1 for r in ranks if r is not None and r < n), answerable)
+
+    latencies.sort()
+    return {
+        "questions": answerable,
+        "negatives": negatives,
+        "hit@1": hit_at(1),
+        "hit@3": hit_at(3),
+        "hit@5": hit_at(5),
+        f"hit@{k}": hit_at(k),
+        "mrr@10": _ratio(
+            sum(1.0 / (r + 1) for r in ranks if r is not None and r < MRR_DEPTH), answerable
+        ),
+        "negatives_rejected": _ratio(rejected_neg, negatives),
+        "answerable_rejected": _ratio(rejected_pos, answerable),
+        "p50_ms": round(_percentile(latencies, 50), 3),
+        "p99_ms": round(_percentile(latencies, 99), 3),
+        "mean_passage_words": round(statistics.fmean(words), 1) if words else 0.0,
+        "max_passage_words": max(words, default=0),
+    }
+
+
+def _first_hit(passages: list[str], answers: tuple[str, ...]) -> int | None:
+    wanted = [a.casefold() for a in answers]
+    for rank, text in enumerate(passages):
+        folded = text.casefold()
+        if any(a in folded for a in wanted):
+            return rank
+    return None
+
+
+def _ratio(part: float, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    index = min(len(values) - 1, max(0, round(pct / 100 * len(values) + 0.5) - 1))
+    return values[index]

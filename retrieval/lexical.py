@@ -1,0 +1,66 @@
+"""Lexical search: BM25 (bm25s) over stemmed, stopword-free terms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+from retrieval.text import fold
+
+_TERM = re.compile(r"\w+")
+# Question words carry no topic; BM25 would otherwise reward passages that repeat them.
+_STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(
+    "what who whom whose which when where why how did does do was were is are "
+    "tell me about anything know".split()
+)
+
+
+class Analyzer:
+    """Turns text into search terms: folded, stopwords dropped, Snowball-stemmed."""
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+
+    def __call__(self, text: str) -> list[str]:
+        terms = [t for t in _TERM.findall(fold(text)) if t not in _STOPWORDS]
+        return list(self._stemmer.stemWords(terms))
+
+
+class LexicalIndex:
+    """BM25 over passages; scores every passage for a question in one sparse pass."""
+
+    def __init__(self, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> None:
+        self.analyze = Analyzer()
+        self._bm25 = bm25s.BM25(k1=k1, b=b)
+        tokens = [self.analyze(t) or ["\x00"] for t in texts]
+        self._size = len(texts)
+        self._bm25.index(tokens, show_progress=False)
+        self._vocab: dict[str, int] = dict(self._bm25.vocab_dict)
+        doc_freq = np.zeros(len(self._vocab), dtype=np.float64)
+        for doc in tokens:
+            for term in set(doc):
+                doc_freq[self._vocab[term]] += 1
+        self._idf = np.log(1.0 + (self._size - doc_freq + 0.5) / (doc_freq + 0.5))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def terms(self, text: str) -> list[str]:
+        """The question's terms that occur in the corpus, without repeats."""
+        return [t for t in dict.fromkeys(self.analyze(text)) if t in self._vocab]
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a known term (0 for unknown terms)."""
+        index = self._vocab.get(term)
+        return float(self._idf[index]) if index is not None else 0.0
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        """BM25 score of every passage for the given (known) terms."""
+        if not terms or self._size == 0:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)

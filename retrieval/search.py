@@ -1,0 +1,302 @@
+"""The retrieval facade: one question in, an :class:`~retrieval.results.Answer` out.
+
+Ranking is hybrid. Dense candidates come from FAISS (cosine of normalised
+MiniLM vectors), lexical candidates from BM25; for their union both scores are
+computed exactly and fused as a convex combination of the cosine and the BM25
+score scaled by the best BM25 score. Passages from a story the question names
+(artist, band or alias, typo-tolerant) get a boost. When even the best passage
+is weak, the answer is an honest "no answer".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval import store
+from retrieval import vectors as faiss_index
+from retrieval.artists import ArtistMatcher
+from retrieval.corpus import load_corpus
+from retrieval.embedding import Encoder, load_encoder
+from retrieval.lexical import LexicalIndex
+from retrieval.results import Answer, Hit, Span, StoryInfo
+from retrieval.settings import RetrievalSettings
+
+log = logging.getLogger(__name__)
+
+NO_MATCH = "nothing in the stories matches this question closely enough"
+EMPTY_QUESTION = "the question has no words to search for"
+# Passages considered for one answer (enough for several pages of "more").
+MAX_RESULTS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """Everything one search reads; replaced as a whole on reload."""
+
+    data: store.IndexData
+    lexical: LexicalIndex
+    matcher: ArtistMatcher
+    stories: dict[str, StoryInfo]
+    rows_by_story: dict[str, np.ndarray]
+
+
+class Retriever:
+    """Answers questions from the indexed stories. Thread-safe; reload swaps state atomically."""
+
+    def __init__(self, settings: RetrievalSettings, encoder: Encoder, data: store.IndexData):
+        self.settings = settings
+        self.encoder = encoder
+        self._state = _make_state(data)
+        self._reload_lock = threading.Lock()
+
+    # -- construction ----------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        settings: RetrievalSettings,
+        *,
+        encoder: Encoder | None = None,
+        index_dir: Path | None = None,
+        progress: store.Progress | None = None,
+    ) -> Retriever:
+        """Load the persisted index, bringing it up to date with the corpus first."""
+        encoder = encoder or open_encoder(settings)
+        index_dir = index_dir or settings.data_dir / "index"
+        data, report = refresh(settings, encoder, index_dir, progress=progress)
+        if report.touched:
+            log.info("index updated: %s", _describe(report))
+        return cls(settings, encoder, data)
+
+    def reload(self, *, index_dir: Path | None = None) -> store.UpdateReport:
+        """Pick up added, changed and removed stories without a restart (incrementally)."""
+        with self._reload_lock:
+            index_dir = index_dir or self.settings.data_dir / "index"
+            data, report = refresh(
+                self.settings, self.encoder, index_dir, previous=self._state.data
+            )
+            if report.touched:
+                self._state = _make_state(data)
+            return report
+
+    # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def stories(self) -> tuple[StoryInfo, ...]:
+        """Every indexed story, in corpus order."""
+        return tuple(self._state.stories.values())
+
+    def story(self, story_id: str) -> StoryInfo | None:
+        """The story with this id, if indexed."""
+        return self._state.stories.get(story_id)
+
+    def find_stories(self, text: str) -> list[StoryInfo]:
+        """Stories that ``text`` names by artist, band or alias, best match first."""
+        state = self._state
+        return [state.stories[sid] for sid, _ in state.matcher.find(text)]
+
+    def search(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        offset: int = 0,
+        story_id: str | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> Answer:
+        """Answer ``question`` with up to ``k`` passages, skipping the first ``offset``.
+
+        ``story_id`` restricts the search to one story (follow-up questions).
+        ``query_vector`` lets a caller that embeds questions in batches pass the vector in.
+        """
+        started = time.perf_counter()
+        state = self._state
+        k = k or self.settings.top_k
+        question = question.strip()
+        mentioned = [(state.stories[s], q) for s, q in state.matcher.find(question)]
+        terms = state.lexical.terms(question)
+        if not question or (not terms and not any(c.isalnum() for c in question)):
+            return Answer(question=question, reason=EMPTY_QUESTION)
+        t0 = time.perf_counter()
+        vector = query_vector if query_vector is not None else self.encode_question(question)
+        t1 = time.perf_counter()
+        ranked = self._rank(state, vector, terms, mentioned, story_id)
+        t2 = time.perf_counter()
+        timings = {"embed": (t1 - t0) * 1e3, "rank": (t2 - t1) * 1e3}
+        mentions = tuple(info for info, _ in mentioned)
+        if not ranked or not self._relevant(ranked[0], terms, state):
+            timings["total"] = (time.perf_counter() - started) * 1e3
+            return Answer(question=question, mentioned=mentions, reason=NO_MATCH,
+                          timings_ms=timings)
+        page = ranked[offset : offset + k]
+        hits = tuple(self._hit(state, row, fused, dense, lex, terms) for row, fused, dense, lex in page)
+        timings["total"] = (time.perf_counter() - started) * 1e3
+        return Answer(
+            question=question, hits=hits, mentioned=mentions,
+            remaining=max(0, len(ranked) - offset - len(page)), timings_ms=timings,
+        )
+
+    async def asearch(self, question: str, **options: object) -> Answer:
+        """:meth:`search` in a worker thread, so the event loop never blocks."""
+        return await asyncio.to_thread(self.search, question, **options)  # type: ignore[arg-type]
+
+    def encode_question(self, question: str) -> np.ndarray:
+        """The question's normalised vector."""
+        return self.encoder.encode([question], batch_size=1)[0]
+
+    # -- ranking ---------------------------------------------------------------------------
+
+    def _rank(
+        self,
+        state: _State,
+        vector: np.ndarray,
+        terms: list[str],
+        mentioned: Sequence[tuple[StoryInfo, float]],
+        story_id: str | None,
+    ) -> list[tuple[int, float, float, float]]:
+        settings = self.settings
+        lexical = state.lexical.scores(terms)
+        if story_id is not None and story_id in state.rows_by_story:
+            candidates = state.rows_by_story[story_id]
+        else:
+            _, dense_ids = faiss_index.search(state.data.faiss, vector, settings.candidates)
+            lexical_ids = np.argpartition(-lexical, min(settings.candidates, len(lexical) - 1))[
+                : settings.candidates
+            ] if len(lexical) else np.empty(0, dtype=np.int64)
+            lexical_ids = lexical_ids[lexical[lexical_ids] > 0]
+            boosted = [state.rows_by_story[info.story_id] for info, _ in mentioned[:1]]
+            candidates = np.unique(np.concatenate([dense_ids, lexical_ids, *boosted]))
+        if len(candidates) == 0:
+            return []
+        dense = state.data.vectors[candidates] @ vector
+        lex = lexical[candidates]
+        top = float(lex.max()) if len(lex) else 0.0
+        lex_scaled = lex / top if top > 0 else np.zeros_like(lex)
+        fused = settings.dense_weight * dense + (1 - settings.dense_weight) * lex_scaled
+        if mentioned and story_id is None:
+            best = mentioned[0][1]
+            named = {info.story_id: quality for info, quality in mentioned if quality >= best - 0.05}
+            owners = [state.data.passages[row].story_id for row in candidates]
+            fused = fused + np.array(
+                [settings.artist_boost * named.get(o, 0.0) for o in owners], dtype=np.float32
+            )
+        order = np.argsort(-fused, kind="stable")[:MAX_RESULTS]
+        return [
+            (int(candidates[i]), float(fused[i]), float(dense[i]), float(lex[i])) for i in order
+        ]
+
+    def _relevant(
+        self, best: tuple[int, float, float, float], terms: list[str], state: _State
+    ) -> bool:
+        _, fused, dense, _ = best
+        return fused >= self.settings.min_score or dense >= self.settings.min_score + 0.1
+
+    def _hit(
+        self, state: _State, row: int, fused: float, dense: float, lex: float, terms: list[str]
+    ) -> Hit:
+        chunk = state.data.passages[row]
+        return Hit(
+            text=chunk.text,
+            story=state.stories[chunk.story_id],
+            score=fused,
+            best_sentence=self._best_sentence(state, chunk.text, chunk.sentences, terms),
+            dense_score=dense,
+            lexical_score=lex,
+            passage_id=row,
+            start=chunk.start,
+            end=chunk.end,
+        )
+
+    def _best_sentence(
+        self, state: _State, text: str, sentences: tuple[Span, ...], terms: list[str]
+    ) -> Span:
+        if not sentences:
+            return Span(0, len(text))
+        wanted = set(terms)
+        best, best_score = sentences[0], 0.0
+        for span in sentences:
+            found = wanted.intersection(state.lexical.analyze(span.of(text)))
+            score = sum(state.lexical.idf(t) for t in found)
+            if score > best_score:
+                best, best_score = span, score
+        return best
+
+
+def open_encoder(settings: RetrievalSettings) -> Encoder:
+    """The encoder the settings ask for."""
+    return load_encoder(
+        settings.model, backend=settings.backend, data_dir=settings.data_dir,
+        threads=settings.threads,
+    )
+
+
+def build_spec(settings: RetrievalSettings, encoder: Encoder) -> store.BuildSpec:
+    """What an index built now with these settings and this encoder depends on."""
+    return store.BuildSpec(
+        model=settings.model,
+        dimension=encoder.dimension,
+        max_words=settings.max_words,
+        max_tokens=encoder.max_tokens,
+        index_type=settings.index_type,
+    )
+
+
+def refresh(
+    settings: RetrievalSettings,
+    encoder: Encoder,
+    index_dir: Path,
+    *,
+    previous: store.IndexData | None = None,
+    progress: store.Progress | None = None,
+) -> tuple[store.IndexData, store.UpdateReport]:
+    """Load the index in ``index_dir`` and update it to the corpus; save it if it changed."""
+    spec = build_spec(settings, encoder)
+    if previous is None:
+        try:
+            previous = store.load(index_dir, spec)
+        except store.IndexMismatch as exc:
+            log.info("building the index: %s", exc)
+    stories = load_corpus(settings.corpus_dir)
+    data, report = store.build(
+        stories, encoder, spec, previous=previous,
+        batch_size=settings.encode_batch_size, progress=progress,
+    )
+    if report.touched:
+        store.save(data, index_dir)
+    return data, report
+
+
+def _make_state(data: store.IndexData) -> _State:
+    stories = {info.story_id: info for info in data.stories}
+    lexical = LexicalIndex([_indexed_text(p.text, stories[p.story_id]) for p in data.passages])
+    rows: dict[str, list[int]] = {}
+    for row, passage in enumerate(data.passages):
+        rows.setdefault(passage.story_id, []).append(row)
+    vocabulary = {w for p in data.passages for w in p.text.lower().split()}
+    return _State(
+        data=data,
+        lexical=lexical,
+        matcher=ArtistMatcher(data.stories, vocabulary=vocabulary),
+        stories=stories,
+        rows_by_story={k: np.array(v, dtype=np.int64) for k, v in rows.items()},
+    )
+
+
+def _indexed_text(text: str, story: StoryInfo) -> str:
+    # The story's names are searchable in all of its passages, not only where they occur.
+    return f"{story.artist} {story.band or ''} {text}"
+
+
+def _describe(report: store.UpdateReport) -> str:
+    return (
+        f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} "
+        f"removed, {report.embedded_passages} passages embedded"
+    )

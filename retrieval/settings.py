@@ -1,0 +1,53 @@
+"""Typed settings of the retrieval core.
+
+The application loads them from ``config/default.toml`` and the environment
+(see :mod:`bot.settings`); the core only ever receives a validated object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_MAX_WORDS = 160
+DEFAULT_TOP_K = 3
+
+
+class RetrievalSettings(BaseModel):
+    """Everything that decides how stories become an index and how it is searched."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    corpus_dir: Path = Path("corpus")
+    data_dir: Path = Path("data")
+    model: str = Field(DEFAULT_MODEL, min_length=1)
+    backend: Literal["onnx", "torch"] = "onnx"
+    threads: int = Field(2, ge=1, le=64)
+    index_type: Literal["flat", "hnsw", "ivf"] = "flat"
+    max_words: int = Field(DEFAULT_MAX_WORDS, ge=20, le=400)
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=20)
+    # How dense and lexical scores are fused: weight of the dense score in [0, 1].
+    dense_weight: float = Field(0.6, ge=0.0, le=1.0)
+    # Added to the fused score of passages from a story the question names.
+    artist_boost: float = Field(0.15, ge=0.0, le=1.0)
+    # Below this fused score of the best passage the answer is "no answer".
+    min_score: float = Field(0.35, ge=0.0, le=1.0)
+    # Candidates taken from each retriever before fusion.
+    candidates: int = Field(50, ge=5, le=1000)
+    encode_batch_size: int = Field(32, ge=1, le=1024)
+
+    def resolved(self, root: Path) -> RetrievalSettings:
+        """Return a copy whose relative directories are resolved against ``root``."""
+        return self.model_copy(
+            update={
+                "corpus_dir": _under(root, self.corpus_dir),
+                "data_dir": _under(root, self.data_dir),
+            }
+        )
+
+
+def _under(root: Path, path: Path) -> Path:
+    return path if path.is_absolute() else (root / path).resolve()

@@ -1,0 +1,314 @@
+"""The persisted index: passages, their vectors, a FAISS index and a manifest.
+
+Layout under the index directory::
+
+    CURRENT            name of the live generation (replaced atomically)
+    gen-<id>/          one complete build
+        manifest.json  how it was built, per-story hashes, file checksums
+        passages.json  stories and passages (text, offsets, sentence spans)
+        vectors.npy    one normalised vector per passage
+        faiss.index    the FAISS index over those vectors
+
+A build writes a new generation and only then points ``CURRENT`` at it, so a
+build killed midway leaves the previous index loadable. Loading checks the
+manifest against the expected settings and every file against its checksum;
+anything that does not match is rebuilt, never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval import vectors as faiss_index
+from retrieval.chunking import CHUNKER_VERSION, Chunk, chunk_text
+from retrieval.corpus import Story
+from retrieval.embedding import Encoder
+from retrieval.results import Span, StoryInfo
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+_LIBRARIES = ("faiss-cpu", "ftfy", "numpy", "bm25s", "onnxruntime", "sentence-transformers")
+Progress = Callable[[int, int], None]
+
+
+class IndexMismatch(Exception):
+    """The stored index was built differently, or its files are damaged."""
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSpec:
+    """Everything an index depends on besides the stories themselves."""
+
+    model: str
+    dimension: int
+    max_words: int
+    max_tokens: int
+    index_type: str
+    chunker_version: int = CHUNKER_VERSION
+    format_version: int = FORMAT_VERSION
+    libraries: dict[str, str] = field(default_factory=lambda: library_versions())
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateReport:
+    """What an index update did."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    embedded_passages: int = 0
+    rebuilt: bool = False
+
+    @property
+    def touched(self) -> bool:
+        """True when the index changed at all."""
+        return bool(self.added or self.changed or self.removed or self.rebuilt)
+
+
+@dataclass(slots=True)
+class IndexData:
+    """An index in memory: stories, passages and their vectors."""
+
+    spec: BuildSpec
+    stories: list[StoryInfo]
+    digests: dict[str, str]
+    passages: list[Chunk]
+    vectors: np.ndarray
+    faiss: Any = None
+
+    def __post_init__(self) -> None:
+        if self.faiss is None:
+            self.faiss = faiss_index.build_index(self.vectors, self.spec.index_type)
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose behaviour the stored index depends on."""
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def build(
+    stories: Sequence[Story],
+    encoder: Encoder,
+    spec: BuildSpec,
+    *,
+    previous: IndexData | None = None,
+    batch_size: int = 32,
+    progress: Progress | None = None,
+) -> tuple[IndexData, UpdateReport]:
+    """Index ``stories``, reusing the vectors of stories unchanged since ``previous``."""
+    reusable = previous if previous is not None and previous.spec == spec else None
+    old_digests = reusable.digests if reusable else {}
+    kept: dict[str, tuple[list[Chunk], np.ndarray]] = {}
+    if reusable is not None:
+        rows: dict[str, list[int]] = {}
+        for row, chunk in enumerate(reusable.passages):
+            rows.setdefault(chunk.story_id, []).append(row)
+        for story in stories:
+            if old_digests.get(story.story_id) == story.digest and story.story_id in rows:
+                ids = rows[story.story_id]
+                kept[story.story_id] = ([reusable.passages[i] for i in ids], reusable.vectors[ids])
+    fresh = [s for s in stories if s.story_id not in kept]
+    new_chunks = [
+        chunk
+        for story in fresh
+        for chunk in chunk_text(
+            story.story_id, story.text, max_words=spec.max_words,
+            max_tokens=spec.max_tokens, count_tokens=encoder.count_tokens,
+        )
+    ]
+    new_vectors = _embed([c.text for c in new_chunks], encoder, batch_size, progress)
+    by_story: dict[str, list[int]] = {}
+    for row, chunk in enumerate(new_chunks):
+        by_story.setdefault(chunk.story_id, []).append(row)
+
+    passages: list[Chunk] = []
+    parts: list[np.ndarray] = []
+    infos: list[StoryInfo] = []
+    for story in stories:
+        if story.story_id in kept:
+            chunks, vecs = kept[story.story_id]
+        else:
+            ids = by_story.get(story.story_id, [])
+            chunks, vecs = [new_chunks[i] for i in ids], new_vectors[ids]
+        passages.extend(chunks)
+        parts.append(vecs)
+        infos.append(_with_count(story.info, len(chunks)))
+    matrix = np.vstack(parts) if parts else np.empty((0, spec.dimension), dtype=np.float32)
+    data = IndexData(
+        spec=spec,
+        stories=infos,
+        digests={s.story_id: s.digest for s in stories},
+        passages=passages,
+        vectors=np.ascontiguousarray(matrix, dtype=np.float32),
+    )
+    current = {s.story_id for s in stories}
+    report = UpdateReport(
+        added=tuple(s.story_id for s in fresh if s.story_id not in old_digests),
+        changed=tuple(s.story_id for s in fresh if s.story_id in old_digests),
+        removed=tuple(sorted(set(old_digests) - current)),
+        embedded_passages=len(new_chunks),
+        rebuilt=reusable is None,
+    )
+    return data, report
+
+
+def _with_count(info: StoryInfo, count: int) -> StoryInfo:
+    return StoryInfo(**{**asdict(info), "aliases": info.aliases, "passages": count})
+
+
+def _embed(
+    texts: list[str], encoder: Encoder, batch_size: int, progress: Progress | None
+) -> np.ndarray:
+    if not texts:
+        return np.empty((0, encoder.dimension), dtype=np.float32)
+    step = max(batch_size * 8, 256)
+    parts = []
+    for begin in range(0, len(texts), step):
+        parts.append(encoder.encode(texts[begin : begin + step], batch_size=batch_size))
+        if progress is not None:
+            progress(min(begin + step, len(texts)), len(texts))
+    return np.vstack(parts)
+
+
+# --- persistence ---------------------------------------------------------------------------
+
+
+def save(data: IndexData, directory: Path) -> Path:
+    """Write ``data`` as a new generation and make it the current one, atomically."""
+    directory.mkdir(parents=True, exist_ok=True)
+    generation = directory / f"gen-{uuid.uuid4().hex[:12]}"
+    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=directory))
+    try:
+        np.save(tmp / "vectors.npy", data.vectors, allow_pickle=False)
+        faiss_index.write(data.faiss, str(tmp / "faiss.index"))
+        payload = {
+            "stories": [asdict(s) for s in data.stories],
+            "passages": [_chunk_to_json(c) for c in data.passages],
+        }
+        (tmp / "passages.json").write_text(json.dumps(payload, ensure_ascii=False))
+        manifest = {
+            "spec": asdict(data.spec),
+            "stories": data.digests,
+            "passages": len(data.passages),
+            "files": {p.name: _checksum(p) for p in sorted(tmp.iterdir())},
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        for path in tmp.iterdir():
+            _fsync(path)
+        tmp.rename(generation)
+        _fsync(directory)
+        _write_atomic(directory / "CURRENT", generation.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _remove_old(directory, keep=generation.name)
+    return generation
+
+
+def load(directory: Path, spec: BuildSpec) -> IndexData:
+    """Load the current generation; raise :class:`IndexMismatch` if it is absent or wrong."""
+    try:
+        name = (directory / "CURRENT").read_text().strip()
+        generation = directory / name
+        manifest = json.loads((generation / "manifest.json").read_text())
+        stored = manifest["spec"]
+        if stored != json.loads(json.dumps(asdict(spec))):
+            raise IndexMismatch(f"index was built with different settings: {_diff(stored, spec)}")
+        for file_name, checksum in manifest["files"].items():
+            if _checksum(generation / file_name) != checksum:
+                raise IndexMismatch(f"{file_name} is damaged (checksum differs)")
+        payload = json.loads((generation / "passages.json").read_text())
+        vectors = np.load(generation / "vectors.npy", allow_pickle=False)
+        faiss = faiss_index.read(str(generation / "faiss.index"))
+        passages = [_chunk_from_json(c) for c in payload["passages"]]
+        stories = [_story_from_json(s) for s in payload["stories"]]
+    except IndexMismatch:
+        raise
+    except FileNotFoundError as exc:
+        raise IndexMismatch(f"no index yet ({exc.filename} missing)") from exc
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexMismatch(f"index unreadable: {exc}") from exc
+    if len(passages) != vectors.shape[0] or faiss.ntotal != len(passages):
+        raise IndexMismatch("index files disagree on the number of passages")
+    return IndexData(
+        spec=spec, stories=stories, digests=dict(manifest["stories"]),
+        passages=passages, vectors=vectors, faiss=faiss,
+    )
+
+
+def _diff(stored: dict[str, Any], spec: BuildSpec) -> str:
+    wanted = json.loads(json.dumps(asdict(spec)))
+    keys = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
+    return ", ".join(keys)
+
+
+def _chunk_to_json(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "story_id": chunk.story_id, "index": chunk.index, "text": chunk.text,
+        "start": chunk.start, "end": chunk.end,
+        "sentences": [[s.start, s.end] for s in chunk.sentences],
+    }
+
+
+def _chunk_from_json(raw: dict[str, Any]) -> Chunk:
+    return Chunk(
+        story_id=raw["story_id"], index=raw["index"], text=raw["text"],
+        start=raw["start"], end=raw["end"],
+        sentences=tuple(Span(a, b) for a, b in raw["sentences"]),
+    )
+
+
+def _story_from_json(raw: dict[str, Any]) -> StoryInfo:
+    return StoryInfo(**{**raw, "aliases": tuple(raw.get("aliases", ()))})
+
+
+def _checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with tmp.open("w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+def _remove_old(directory: Path, *, keep: str) -> None:
+    for path in directory.iterdir():
+        stale = path.name.startswith("gen-") and path.name != keep
+        if stale or path.name.startswith(".building-"):
+            shutil.rmtree(path, ignore_errors=True)

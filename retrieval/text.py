@@ -1,0 +1,89 @@
+"""Text clean-up and sentence boundaries, shared by the loader, chunker and ranker."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import ftfy
+
+from retrieval.results import Span
+
+_BOM = "\ufeff"
+# Abbreviations after which a full stop does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st jr sr vs etc eg ie no mt ft gen col lt sgt capt prof inc ltd co "
+    "corp dept est approx fig vol op nos rev hon".split()
+)
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)")
+_NEXT_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9À-ÖØ-Þ]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def repair(text: str) -> str:
+    """Repair mis-decoded text (mojibake), normalise Unicode to NFC and line ends to ``\\n``."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip(_BOM)
+    text = ftfy.fix_text(text, normalization="NFC")
+    return text.replace(_BOM, "")
+
+
+def fold(text: str) -> str:
+    """Case-fold and strip accents, for matching names the way people type them."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """The word tokens of ``text`` (letters and digits), in order."""
+    return _WORD.findall(text)
+
+
+def count_words(text: str) -> int:
+    """Words as a reader counts them: runs of non-space characters."""
+    return len(text.split())
+
+
+def sentence_spans(text: str) -> list[Span]:
+    """Split ``text`` into sentences; spans cover each sentence without surrounding space.
+
+    Line breaks inside the text also end a sentence (lists, verse, headings).
+    """
+    spans: list[Span] = []
+    for line_start, line in _lines(text):
+        start = 0
+        for match in _BOUNDARY.finditer(line):
+            end = match.end()
+            if not _NEXT_START.match(line, end) or _is_abbreviation(line, match.start()):
+                continue
+            _append(spans, line, line_start, start, end)
+            start = end
+        _append(spans, line, line_start, start, len(line))
+    return spans
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    out, offset = [], 0
+    for line in text.split("\n"):
+        out.append((offset, line))
+        offset += len(line) + 1
+    return out
+
+
+def _is_abbreviation(line: str, dot: int) -> bool:
+    if line[dot] != ".":
+        return False
+    word = re.search(r"(\w+)$", line[:dot])
+    if word is None:
+        return False
+    token = word.group(1)
+    # Initials ("J. S. Bach") and known abbreviations do not end a sentence.
+    return (len(token) == 1 and token.isupper()) or token.casefold() in _ABBREVIATIONS
+
+
+def _append(spans: list[Span], line: str, base: int, start: int, end: int) -> None:
+    piece = line[start:end]
+    stripped = piece.strip()
+    if not stripped:
+        return
+    lead = len(piece) - len(piece.lstrip())
+    spans.append(Span(base + start + lead, base + start + lead + len(stripped)))
