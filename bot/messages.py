@@ -1,0 +1,88 @@
+"""Neutral message types between the chat layer and the platform adapters.
+
+Adapters turn a platform event into an :class:`Incoming` (or a button press into
+an :class:`ActionRequest`), call :class:`bot.chat.ChatService`, and render the
+:class:`Reply` it returns. Nothing here knows Telegram or Discord.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from retrieval import Span
+
+
+class ReplyKind(str, Enum):
+    """What a reply is, so renderers can style it."""
+
+    ANSWER = "answer"          # passages
+    NO_ANSWER = "no_answer"    # an honest "nothing relevant"
+    INFO = "info"              # help, artist list, about, confirmations
+    REFUSED = "refused"        # input limits, rate limit, permission refused
+    ERROR = "error"            # an apology after an internal failure
+
+
+class ActionKind(str, Enum):
+    """Buttons under an answer."""
+
+    MORE = "more"
+    HELPFUL = "up"
+    UNHELPFUL = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One text message (or slash command) addressed to the bot."""
+
+    platform: str          # "telegram", "discord", "repl"
+    chat_id: str           # conversation key: the chat/channel/DM the message came from
+    user_id: str
+    text: str              # the question or command, mention already stripped
+    user_name: str = ""
+    is_admin: bool = False  # the adapter decides (configured admins, platform permissions)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRequest:
+    """A button press: what it asks for, on which answer, by whom."""
+
+    kind: ActionKind
+    answer_id: str
+    chat_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PassageView:
+    """A passage as a reply shows it: text, the sentence to emphasise, the citation."""
+
+    text: str
+    best_sentence: Span    # offsets into ``text``
+    artist: str
+    story_title: str
+    score: float
+
+    @property
+    def citation(self) -> str:
+        """"Artist, “Story title”" or just the artist when the title is the artist."""
+        if self.story_title and self.story_title != self.artist:
+            return f"{self.artist}, “{self.story_title}”"
+        return self.artist
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the bot says back. ``text`` is plain, unescaped text; renderers escape it."""
+
+    kind: ReplyKind
+    text: str = ""
+    passages: tuple[PassageView, ...] = ()
+    answer_id: str | None = None          # set on answers that can take actions
+    actions: tuple[ActionKind, ...] = ()  # buttons to show
+    question: str = ""                    # the question as searched, for headers
+
+    @property
+    def is_answer(self) -> bool:
+        """True when the reply carries passages."""
+        return self.kind is ReplyKind.ANSWER
