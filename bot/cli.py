@@ -16,6 +16,7 @@ import click
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from bot.chat import ChatService
     from retrieval import Retriever
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,14 @@ def open_retriever(settings: Settings, *, progress: bool = False) -> Retriever:
         return Retriever.open(settings.retrieval, progress=report)
 
 
+def open_chat(settings: Settings, retriever: Retriever) -> ChatService:
+    """The chat layer over ``retriever``, with feedback stored in the data directory."""
+    from bot.chat import ChatService
+    from bot.feedback import FeedbackStore
+
+    return ChatService(retriever, settings, FeedbackStore(settings.feedback_path))
+
+
 @cli.command()
 @click.pass_obj
 def index(settings: Settings) -> None:
@@ -96,7 +105,8 @@ def repl(settings: Settings) -> None:
     """Ask questions interactively (:help lists the commands; Ctrl-D quits)."""
     from bot.repl import Repl
 
-    Repl(open_retriever(settings, progress=True), top_k=settings.retrieval.top_k).run()
+    Repl(open_chat(settings, open_retriever(settings, progress=True)),
+         top_k=settings.retrieval.top_k).run()
 
 
 @cli.command("eval")

@@ -62,6 +62,8 @@ class PassageView:
     artist: str
     story_title: str
     score: float
+    dense_score: float = 0.0    # the retrievers' own scores, for the REPL's :scores
+    lexical_score: float = 0.0
 
     @property
     def citation(self) -> str:

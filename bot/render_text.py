@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.messages import PassageView, Reply
 from retrieval import Answer, Hit
 
 _HIGHLIGHT = "\033[1;33m"
@@ -13,11 +14,11 @@ _RESET = "\033[0m"
 
 def render_hit(hit: Hit, number: int, *, colour: bool, scores: bool = False) -> str:
     """One passage with its best sentence highlighted and a citation line."""
-    span = hit.best_sentence
+    span, text = hit.best_sentence, hit.text
     if colour:
-        body = f"{hit.text[:span.start]}{_HIGHLIGHT}{span.of(hit.text)}{_RESET}{hit.text[span.end:]}"
+        body = f"{text[:span.start]}{_HIGHLIGHT}{span.of(text)}{_RESET}{text[span.end:]}"
     else:
-        body = f"{hit.text[:span.start]}»{span.of(hit.text)}«{hit.text[span.end:]}"
+        body = f"{text[:span.start]}»{span.of(text)}«{text[span.end:]}"
     cite = f"— {hit.artist}, “{hit.story.title}” (score {hit.score:.3f})"
     if scores:
         cite += f"  dense {hit.dense_score:.3f}  bm25 {hit.lexical_score:.2f}"
@@ -31,7 +32,8 @@ def render_answer(answer: Answer, *, colour: bool, scores: bool = False, first: 
     if not answer.found:
         return f"No answer: {answer.reason}."
     return "\n\n".join(
-        render_hit(hit, first + i, colour=colour, scores=scores) for i, hit in enumerate(answer.hits)
+        render_hit(hit, first + i, colour=colour, scores=scores)
+        for i, hit in enumerate(answer.hits)
     )
 
 
@@ -56,3 +58,29 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             for h in answer.hits
         ],
     }
+
+
+def render_passage(passage: PassageView, number: int, *, colour: bool,
+                   scores: bool = False) -> str:
+    """One passage of a chat reply, like :func:`render_hit`."""
+    span, text = passage.best_sentence, passage.text
+    if colour:
+        body = f"{text[:span.start]}{_HIGHLIGHT}{span.of(text)}{_RESET}{text[span.end:]}"
+    else:
+        body = f"{text[:span.start]}»{span.of(text)}«{text[span.end:]}"
+    cite = f"— {passage.citation} (score {passage.score:.3f})"
+    if scores:
+        cite += f"  dense {passage.dense_score:.3f}  bm25 {passage.lexical_score:.2f}"
+    if colour:
+        cite = f"{_DIM}{cite}{_RESET}"
+    return f"[{number}] {body}\n    {cite}"
+
+
+def render_reply(reply: Reply, *, colour: bool, scores: bool = False, first: int = 1) -> str:
+    """A chat-layer reply for the terminal: its text, then its passages."""
+    parts = [reply.text] if reply.text else []
+    parts += [
+        render_passage(p, first + i, colour=colour, scores=scores)
+        for i, p in enumerate(reply.passages)
+    ]
+    return "\n\n".join(parts)

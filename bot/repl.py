@@ -1,37 +1,45 @@
-"""The local REPL for trying retrieval: history, highlighting, k and score display."""
+"""The local REPL for trying retrieval: history, highlighting, k and score display.
+
+It is one more front end of :class:`bot.chat.ChatService`, so questions, follow-ups,
+"more" and the artist list behave exactly as in the chat bots.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from bot.render_text import render_answer
-from retrieval import Retriever
+from bot.chat import ChatService
+from bot.messages import Incoming, Reply
+from bot.render_text import render_reply
 
 HELP = """Type a question, or a command:
   :k N        show N passages per answer (now {k})
   :scores     toggle each retriever's score per passage (now {scores})
   :more       the next passages for the last question
   :artists    list the artists
+  :about NAME who an artist is
   :help       this text
   :quit       leave (Ctrl-D works too)"""
 
 
 class Repl:
-    """A line-oriented loop over the retrieval core."""
+    """A line-oriented loop over the chat layer."""
 
-    def __init__(self, retriever: Retriever, *, top_k: int = 3, stdin: TextIO | None = None,
+    def __init__(self, chat: ChatService, *, top_k: int = 3, stdin: TextIO | None = None,
                  stdout: TextIO | None = None, history: Path | None = None) -> None:
-        self.retriever = retriever
+        self.chat = chat
+        self.retriever = chat.retriever
         self.k = top_k
         self.scores = False
         self._in = stdin or sys.stdin
         self._out = stdout or sys.stdout
         self._colour = self._out.isatty()
-        self._last: str | None = None
         self._shown = 0
-        self._history = history or retriever.settings.data_dir / "repl_history"
+        self._history = history or self.retriever.settings.data_dir / "repl_history"
 
     def run(self) -> None:
         """Read questions until end of input."""
@@ -58,8 +66,9 @@ class Repl:
             return True
         if line.startswith(":"):
             return self._command(line[1:].split())
-        self._last, self._shown = line, 0
-        self._answer()
+        reply = self._run(self.chat.handle(self._message(line), k=self.k))
+        self._shown = 0
+        self._show(reply)
         return True
 
     def _command(self, words: list[str]) -> bool:
@@ -72,28 +81,26 @@ class Repl:
         elif name == "scores":
             self.scores = not self.scores
             self._print(f"scores {'on' if self.scores else 'off'}")
-        elif name == "more":
-            if self._last is None:
-                self._print("Ask a question first.")
-            else:
-                self._answer()
-        elif name == "artists":
-            for story in self.retriever.stories:
-                band = f" ({story.band})" if story.band else ""
-                self._print(f"- {story.artist}{band}")
+        elif name in ("more", "artists", "about"):
+            message = self._message(" ".join(args))
+            self._show(self._run(self.chat.command(name, message.text, message)))
         else:
             self._print(HELP.format(k=self.k, scores="on" if self.scores else "off"))
         return True
 
-    def _answer(self) -> None:
-        assert self._last is not None
-        answer = self.retriever.search(self._last, k=self.k, offset=self._shown)
-        if not answer.found and self._shown:
-            self._print("No more passages for that question.")
-            return
-        self._print(render_answer(answer, colour=self._colour, scores=self.scores,
-                                  first=self._shown + 1))
-        self._shown += len(answer.hits)
+    def _show(self, reply: Reply) -> None:
+        self._print(render_reply(reply, colour=self._colour, scores=self.scores,
+                                 first=self._shown + 1))
+        self._shown += len(reply.passages)
+
+    @staticmethod
+    def _message(text: str) -> Incoming:
+        return Incoming(platform="repl", chat_id="local", user_id="local", text=text,
+                        is_admin=True)
+
+    @staticmethod
+    def _run(coroutine: Coroutine[Any, Any, Reply]) -> Reply:
+        return asyncio.run(coroutine)
 
     def _readline(self) -> str | None:
         line = self._in.readline()

@@ -1,0 +1,277 @@
+"""The platform-free chat layer: one message in, one neutral :class:`Reply` out.
+
+Adapters (Telegram, Discord, the REPL) translate platform events into
+:class:`~bot.messages.Incoming` / :class:`~bot.messages.ActionRequest` and render
+the :class:`~bot.messages.Reply`; everything a conversation needs lives here:
+commands, follow-up questions, input limits, rate limits and feedback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+
+from bot.conversation import AnswerRecord, Conversations, new_answer_id
+from bot.feedback import FeedbackStore, Vote
+from bot.messages import (
+    ActionKind,
+    ActionRequest,
+    Incoming,
+    PassageView,
+    Reply,
+    ReplyKind,
+)
+from bot.ratelimit import RateLimiter
+from bot.settings import Settings
+from retrieval import Answer, Hit, Retriever, StoryInfo
+
+log = logging.getLogger(__name__)
+
+COMMANDS = frozenset({"start", "help", "artists", "about", "ask", "more", "reload"})
+# Local, single-user front ends are not rate limited.
+UNLIMITED_PLATFORMS = frozenset({"repl"})
+
+HELP = """I answer questions about artists from a collection of stories.
+
+Ask me anything, e.g. "Who founded Moonlight Serenaders?", and I reply with the passages \
+that answer it, the best sentence highlighted. Ask a follow-up like "Where was she born?" \
+and I stay with the same artist until you name another one.
+
+Commands:
+/ask <question> - ask a question (in groups, or mention me)
+/more - more passages for the last question
+/artists - the artists I know
+/about <artist> - who an artist is
+/help - this text"""
+
+EMPTY = "Please type a question, e.g. “Who founded Moonlight Serenaders?”"
+ASK_USAGE = "Usage: /ask <question>, e.g. /ask Who founded Moonlight Serenaders?"
+ABOUT_USAGE = "Usage: /about <artist>, e.g. /about {example}"
+TOO_LONG = "That question is too long ({length} characters). Please keep it under {limit}."
+RATE_LIMITED = "You are asking very quickly. Please wait {seconds} s and try again."
+NO_ANSWER = "Sorry, I found nothing in the stories that answers “{question}”."
+NO_MORE = "No more passages for that question."
+ASK_FIRST = "Ask a question first, then /more shows further passages."
+STALE = "That button belongs to an answer I no longer remember. Please ask the question again."
+THANKS_UP = "Thanks! Glad it helped."
+THANKS_DOWN = "Thanks for telling me; I'll note that this answer didn't help."
+NOT_ADMIN = "Sorry, only the bot's admins may reload the stories."
+UNKNOWN_ARTIST = "I don't know an artist called “{name}”. /artists lists the ones I know."
+FOLLOW_UP = "(About {artist}, from your previous question.)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """The result of one search in a worker thread."""
+
+    answer: Answer
+    story_id: str | None   # the story filter used
+    follow_up: StoryInfo | None  # set when the chat's last artist was used
+
+
+class ChatService:
+    """Answers messages and commands for every platform; keeps per-chat state in memory."""
+
+    def __init__(self, retriever: Retriever, settings: Settings, feedback: FeedbackStore) -> None:
+        self.retriever = retriever
+        self.settings = settings
+        self.feedback = feedback
+        self.conversations = Conversations()
+        self.limiter = RateLimiter(
+            settings.chat.rate_limit_questions, settings.chat.rate_limit_seconds
+        )
+
+    # -- public API ------------------------------------------------------------------------
+
+    async def handle(self, message: Incoming, *, k: int | None = None) -> Reply:
+        """Answer a plain question (not a command); ``k`` overrides passages per answer."""
+        question = message.text.strip()
+        refusal = self._check_question(question, message)
+        if refusal is not None:
+            return refusal
+        return await self._answer(message, question, k=k)
+
+    async def command(self, name: str, args: str, message: Incoming) -> Reply:
+        """Run a command (``start``, ``help``, ``artists``, ``about``, ``ask``, ``more``,
+        ``reload``) with its argument text."""
+        name = name.lower().lstrip("/")
+        args = args.strip()
+        if name in ("start", "help"):
+            return Reply(ReplyKind.INFO, HELP)
+        if name == "artists":
+            return Reply(ReplyKind.INFO, self._artists_text())
+        if name == "about":
+            return self._about(args, message)
+        if name == "ask":
+            if not args:
+                return Reply(ReplyKind.REFUSED, ASK_USAGE)
+            return await self.handle(replace(message, text=args))
+        if name == "more":
+            state = self.conversations.chat(message.platform, message.chat_id)
+            if state.last_answer_id is None:
+                return Reply(ReplyKind.INFO, ASK_FIRST)
+            return await self.act(
+                ActionRequest(ActionKind.MORE, state.last_answer_id, message.chat_id,
+                              message.user_id),
+                platform=message.platform,
+            )
+        if name == "reload":
+            return await self._reload(message)
+        return Reply(ReplyKind.INFO, f"Unknown command /{name}. " + "Try /help.")
+
+    async def act(self, request: ActionRequest, *, platform: str | None = None) -> Reply:
+        """Handle a button press: More, helpful or not helpful."""
+        record = self.conversations.answer(request.answer_id)
+        if record is None or record.chat_id != request.chat_id or (
+            platform is not None and record.platform != platform
+        ):
+            return Reply(ReplyKind.REFUSED, STALE)
+        if request.kind is ActionKind.MORE:
+            return await self._more(record, request)
+        vote = 1 if request.kind is ActionKind.HELPFUL else -1
+        await asyncio.to_thread(
+            self.feedback.record,
+            Vote(
+                answer_id=record.answer_id, platform=record.platform, chat_id=record.chat_id,
+                user_id=request.user_id, question=record.question,
+                story_id=record.top_story_id, artist=record.top_artist, vote=vote,
+            ),
+        )
+        return Reply(ReplyKind.INFO, THANKS_UP if vote > 0 else THANKS_DOWN)
+
+    def artist_names(self) -> list[str]:
+        """Every artist's name, for autocomplete."""
+        return sorted({story.artist for story in self.retriever.stories}, key=str.casefold)
+
+    # -- questions ---------------------------------------------------------------------------
+
+    def _check_question(self, question: str, message: Incoming) -> Reply | None:
+        if not question:
+            return Reply(ReplyKind.REFUSED, EMPTY)
+        limit = self.settings.chat.max_question_chars
+        if len(question) > limit:
+            return Reply(ReplyKind.REFUSED, TOO_LONG.format(length=len(question), limit=limit))
+        return self._check_rate(message.platform, message.user_id)
+
+    def _check_rate(self, platform: str, user_id: str) -> Reply | None:
+        if platform in UNLIMITED_PLATFORMS or self.limiter.allow(platform, user_id):
+            return None
+        seconds = self.limiter.retry_after(platform, user_id)
+        return Reply(ReplyKind.REFUSED, RATE_LIMITED.format(seconds=seconds))
+
+    async def _answer(self, message: Incoming, question: str, *, k: int | None) -> Reply:
+        state = self.conversations.chat(message.platform, message.chat_id)
+        found = await asyncio.to_thread(self._search, question, state.last_story_id, k)
+        answer = found.answer
+        if not answer.found:
+            if answer.mentioned:
+                state.last_story_id = answer.mentioned[0].story_id
+            return Reply(ReplyKind.NO_ANSWER, NO_ANSWER.format(question=question),
+                         question=question)
+        if answer.mentioned:
+            state.last_story_id = answer.mentioned[0].story_id
+        else:
+            state.last_story_id = answer.hits[0].story.story_id
+        note = FOLLOW_UP.format(artist=found.follow_up.artist) if found.follow_up else ""
+        return self._reply(message.platform, message.chat_id, question, found.story_id, answer,
+                           offset=0, k=k, text=note)
+
+    def _search(self, question: str, last_story_id: str | None, k: int | None) -> _Search:
+        """Search, staying with the chat's last artist when the question names none."""
+        named = self.retriever.find_stories(question)
+        if not named and last_story_id is not None:
+            story = self.retriever.story(last_story_id)
+            if story is not None:
+                answer = self.retriever.search(question, k=k, story_id=story.story_id)
+                if answer.found:
+                    return _Search(answer, story.story_id, story)
+        return _Search(self.retriever.search(question, k=k), None, None)
+
+    async def _more(self, record: AnswerRecord, request: ActionRequest) -> Reply:
+        refusal = self._check_rate(record.platform, request.user_id)
+        if refusal is not None:
+            return refusal
+        if record.remaining <= 0:
+            return Reply(ReplyKind.INFO, NO_MORE)
+        answer = await self.retriever.asearch(
+            record.question, k=record.k, offset=record.next_offset, story_id=record.story_id
+        )
+        if not answer.found:
+            return Reply(ReplyKind.INFO, NO_MORE)
+        return self._reply(record.platform, record.chat_id, record.question, record.story_id,
+                           answer, offset=record.next_offset, k=record.k)
+
+    def _reply(self, platform: str, chat_id: str, question: str, story_id: str | None,
+               answer: Answer, *, offset: int, k: int | None, text: str = "") -> Reply:
+        top = answer.hits[0]
+        record = AnswerRecord(
+            answer_id=new_answer_id(), platform=platform, chat_id=chat_id, question=question,
+            story_id=story_id, next_offset=offset + len(answer.hits), remaining=answer.remaining,
+            top_story_id=top.story.story_id, top_artist=top.artist, k=k,
+        )
+        self.conversations.remember(record)
+        actions = (ActionKind.MORE,) if answer.remaining > 0 else ()
+        return Reply(
+            ReplyKind.ANSWER,
+            text,
+            passages=tuple(_view(hit) for hit in answer.hits),
+            answer_id=record.answer_id,
+            actions=(*actions, ActionKind.HELPFUL, ActionKind.UNHELPFUL),
+            question=question,
+        )
+
+    # -- other commands ----------------------------------------------------------------------
+
+    def _artists_text(self) -> str:
+        stories = self.retriever.stories
+        if not stories:
+            return "I don't know any artists yet."
+        lines = [f"I know {len(stories)} artist{'s' if len(stories) != 1 else ''}:"]
+        for story in sorted(stories, key=lambda s: s.artist.casefold()):
+            band = f" ({story.band})" if story.band else ""
+            lines.append(f"• {story.artist}{band}")
+        return "\n".join(lines)
+
+    def _about(self, name: str, message: Incoming) -> Reply:
+        if not name:
+            example = self.artist_names()[0] if self.retriever.stories else "Talgat"
+            return Reply(ReplyKind.REFUSED, ABOUT_USAGE.format(example=example))
+        if len(name) > self.settings.chat.max_question_chars:
+            return Reply(ReplyKind.REFUSED, UNKNOWN_ARTIST.format(name=name[:40] + "…"))
+        stories = self.retriever.find_stories(name)
+        if not stories:
+            return Reply(ReplyKind.INFO, UNKNOWN_ARTIST.format(name=name))
+        story = stories[0]
+        self.conversations.chat(message.platform, message.chat_id).last_story_id = story.story_id
+        lines = [story.artist]
+        if story.band:
+            lines.append(f"Band: {story.band}")
+        others = [n for n in story.aliases if n not in (story.artist, story.band)]
+        if others:
+            lines.append(f"Also known as: {', '.join(others)}")
+        lines.append(f"Story: “{story.title}” ({story.passages} passages)")
+        lines.append("Ask me anything about them; follow-up questions stay with this artist.")
+        return Reply(ReplyKind.INFO, "\n".join(lines))
+
+    async def _reload(self, message: Incoming) -> Reply:
+        if not message.is_admin:
+            return Reply(ReplyKind.REFUSED, NOT_ADMIN)
+        report = await asyncio.to_thread(self.retriever.reload)
+        log.info("reload by %s:%s: %s", message.platform, message.user_id, report)
+        if not report.touched:
+            return Reply(ReplyKind.INFO, "Stories reloaded: nothing changed.")
+        return Reply(
+            ReplyKind.INFO,
+            f"Stories reloaded: {len(report.added)} added, {len(report.changed)} changed, "
+            f"{len(report.removed)} removed ({len(self.retriever.stories)} in total).",
+        )
+
+
+def _view(hit: Hit) -> PassageView:
+    return PassageView(
+        text=hit.text, best_sentence=hit.best_sentence, artist=hit.artist,
+        story_title=hit.story.title, score=hit.score,
+        dense_score=hit.dense_score, lexical_score=hit.lexical_score,
+    )
+
