@@ -1,4 +1,4 @@
-"""The ``artistbot`` command line: index, ask, repl, eval (and the bots, later).
+"""The ``artistbot`` command line: index, ask, repl, eval, telegram, feedback export.
 
 Heavy imports happen inside the commands, so ``artistbot --help`` is instant.
 """
@@ -32,8 +32,12 @@ def main() -> None:
 
 
 @click.group()
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file (default: config/default.toml, or $ARTISTBOT_CONFIG).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Config file (default: config/default.toml, or $ARTISTBOT_CONFIG).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 @click.pass_context
 def cli(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
@@ -79,8 +83,10 @@ def index(settings: Settings) -> None:
     """Build the index, or update it for added, changed and removed stories."""
     retriever = open_retriever(settings, progress=True)
     passages = sum(s.passages for s in retriever.stories)
-    click.echo(f"index ready: {len(retriever.stories)} stories, {passages} passages "
-               f"in {settings.retrieval.data_dir / 'index'}")
+    click.echo(
+        f"index ready: {len(retriever.stories)} stories, {passages} passages "
+        f"in {settings.retrieval.data_dir / 'index'}"
+    )
 
 
 @cli.command()
@@ -105,20 +111,31 @@ def repl(settings: Settings) -> None:
     """Ask questions interactively (:help lists the commands; Ctrl-D quits)."""
     from bot.repl import Repl
 
-    Repl(open_chat(settings, open_retriever(settings, progress=True)),
-         top_k=settings.retrieval.top_k).run()
+    Repl(
+        open_chat(settings, open_retriever(settings, progress=True)), top_k=settings.retrieval.top_k
+    ).run()
 
 
 @cli.command("eval")
-@click.option("--corpus", "corpus", type=click.Path(path_type=Path, file_okay=False, exists=True),
-              default=None, help="Story folder (default: the configured corpus).")
-@click.option("--questions", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              required=True, help="JSONL file of {id, question, answers}.")
+@click.option(
+    "--corpus",
+    "corpus",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="Story folder (default: the configured corpus).",
+)
+@click.option(
+    "--questions",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="JSONL file of {id, question, answers}.",
+)
 @click.option("--k", "k", type=click.IntRange(1, 100), default=5, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def eval_command(settings: Settings, corpus: Path | None, questions: Path, k: int,
-                 as_json: bool) -> None:
+def eval_command(
+    settings: Settings, corpus: Path | None, questions: Path, k: int, as_json: bool
+) -> None:
     """Measure retrieval quality and latency on a question set (in a temporary index)."""
     from retrieval.evaluation import evaluate, read_questions
 
@@ -135,3 +152,47 @@ def eval_command(settings: Settings, corpus: Path | None, questions: Path, k: in
     else:
         for key, value in result.items():
             click.echo(f"{key:>20}  {value}")
+
+
+@cli.command()
+@click.pass_obj
+def telegram(settings: Settings) -> None:
+    """Run the Telegram bot (the token comes from TELEGRAM_BOT_TOKEN)."""
+    import asyncio
+
+    from bot.settings import token
+    from bot.telegram_adapter import build_application, protect_token, run
+
+    bot_token = token("TELEGRAM_BOT_TOKEN")
+    if bot_token is None:
+        raise click.ClickException(
+            "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather, then "
+            "export TELEGRAM_BOT_TOKEN=<the token it gives you> (see docs/TELEGRAM.md)."
+        )
+    protect_token(bot_token)
+    chat = open_chat(settings, open_retriever(settings, progress=True))
+    asyncio.run(run(build_application(settings, chat, bot_token)))
+
+
+@cli.group()
+def feedback() -> None:
+    """Helpful / not helpful votes on answers."""
+
+
+@feedback.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
+              show_default=True, help="Output format.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write to this file instead of standard output.")
+@click.pass_obj
+def feedback_export(settings: Settings, fmt: str, out: Path | None) -> None:
+    """Export every stored vote (one row per user and answer)."""
+    from bot.feedback import FeedbackStore
+
+    store = FeedbackStore(settings.feedback_path)
+    if out is None:
+        count = store.export(sys.stdout, fmt=fmt)
+    else:
+        with out.open("w", encoding="utf-8", newline="") as stream:
+            count = store.export(stream, fmt=fmt)
+    log.info("exported %d votes", count)
