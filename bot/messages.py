@@ -8,22 +8,22 @@ an :class:`ActionRequest`), call :class:`bot.chat.ChatService`, and render the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from retrieval import Span
 
 
-class ReplyKind(str, Enum):
+class ReplyKind(StrEnum):
     """What a reply is, so renderers can style it."""
 
-    ANSWER = "answer"          # passages
-    NO_ANSWER = "no_answer"    # an honest "nothing relevant"
-    INFO = "info"              # help, artist list, about, confirmations
-    REFUSED = "refused"        # input limits, rate limit, permission refused
-    ERROR = "error"            # an apology after an internal failure
+    ANSWER = "answer"  # passages
+    NO_ANSWER = "no_answer"  # an honest "nothing relevant"
+    INFO = "info"  # help, artist list, about, confirmations
+    REFUSED = "refused"  # input limits, rate limit, permission refused
+    ERROR = "error"  # an apology after an internal failure
 
 
-class ActionKind(str, Enum):
+class ActionKind(StrEnum):
     """Buttons under an answer."""
 
     MORE = "more"
@@ -35,10 +35,10 @@ class ActionKind(str, Enum):
 class Incoming:
     """One text message (or slash command) addressed to the bot."""
 
-    platform: str          # "telegram", "discord", "repl"
-    chat_id: str           # conversation key: the chat/channel/DM the message came from
+    platform: str  # "telegram", "discord", "repl"
+    chat_id: str  # conversation key: the chat/channel/DM the message came from
     user_id: str
-    text: str              # the question or command, mention already stripped
+    text: str  # the question or command, mention already stripped
     user_name: str = ""
     is_admin: bool = False  # the adapter decides (configured admins, platform permissions)
 
@@ -58,16 +58,16 @@ class PassageView:
     """A passage as a reply shows it: text, the sentence to emphasise, the citation."""
 
     text: str
-    best_sentence: Span    # offsets into ``text``
+    best_sentence: Span  # offsets into ``text``
     artist: str
     story_title: str
     score: float
-    dense_score: float = 0.0    # the retrievers' own scores, for the REPL's :scores
+    dense_score: float = 0.0  # the retrievers' own scores, for the REPL's :scores
     lexical_score: float = 0.0
 
     @property
     def citation(self) -> str:
-        """"Artist, “Story title”" or just the artist when the title is the artist."""
+        """ "Artist, “Story title”" or just the artist when the title is the artist."""
         if self.story_title and self.story_title != self.artist:
             return f"{self.artist}, “{self.story_title}”"
         return self.artist
@@ -80,9 +80,9 @@ class Reply:
     kind: ReplyKind
     text: str = ""
     passages: tuple[PassageView, ...] = ()
-    answer_id: str | None = None          # set on answers that can take actions
+    answer_id: str | None = None  # set on answers that can take actions
     actions: tuple[ActionKind, ...] = ()  # buttons to show
-    question: str = ""                    # the question as searched, for headers
+    question: str = ""  # the question as searched, for headers
 
     @property
     def is_answer(self) -> bool:

@@ -16,9 +16,9 @@ def render_hit(hit: Hit, number: int, *, colour: bool, scores: bool = False) -> 
     """One passage with its best sentence highlighted and a citation line."""
     span, text = hit.best_sentence, hit.text
     if colour:
-        body = f"{text[:span.start]}{_HIGHLIGHT}{span.of(text)}{_RESET}{text[span.end:]}"
+        body = f"{text[: span.start]}{_HIGHLIGHT}{span.of(text)}{_RESET}{text[span.end :]}"
     else:
-        body = f"{text[:span.start]}»{span.of(text)}«{text[span.end:]}"
+        body = f"{text[: span.start]}»{span.of(text)}«{text[span.end :]}"
     cite = f"— {hit.artist}, “{hit.story.title}” (score {hit.score:.3f})"
     if scores:
         cite += f"  dense {hit.dense_score:.3f}  bm25 {hit.lexical_score:.2f}"
@@ -60,14 +60,13 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
-def render_passage(passage: PassageView, number: int, *, colour: bool,
-                   scores: bool = False) -> str:
+def render_passage(passage: PassageView, number: int, *, colour: bool, scores: bool = False) -> str:
     """One passage of a chat reply, like :func:`render_hit`."""
     span, text = passage.best_sentence, passage.text
     if colour:
-        body = f"{text[:span.start]}{_HIGHLIGHT}{span.of(text)}{_RESET}{text[span.end:]}"
+        body = f"{text[: span.start]}{_HIGHLIGHT}{span.of(text)}{_RESET}{text[span.end :]}"
     else:
-        body = f"{text[:span.start]}»{span.of(text)}«{text[span.end:]}"
+        body = f"{text[: span.start]}»{span.of(text)}«{text[span.end :]}"
     cite = f"— {passage.citation} (score {passage.score:.3f})"
     if scores:
         cite += f"  dense {passage.dense_score:.3f}  bm25 {passage.lexical_score:.2f}"

@@ -29,8 +29,15 @@ HELP = """Type a question, or a command:
 class Repl:
     """A line-oriented loop over the chat layer."""
 
-    def __init__(self, chat: ChatService, *, top_k: int = 3, stdin: TextIO | None = None,
-                 stdout: TextIO | None = None, history: Path | None = None) -> None:
+    def __init__(
+        self,
+        chat: ChatService,
+        *,
+        top_k: int = 3,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        history: Path | None = None,
+    ) -> None:
         self.chat = chat
         self.retriever = chat.retriever
         self.k = top_k
@@ -89,14 +96,14 @@ class Repl:
         return True
 
     def _show(self, reply: Reply) -> None:
-        self._print(render_reply(reply, colour=self._colour, scores=self.scores,
-                                 first=self._shown + 1))
+        self._print(
+            render_reply(reply, colour=self._colour, scores=self.scores, first=self._shown + 1)
+        )
         self._shown += len(reply.passages)
 
     @staticmethod
     def _message(text: str) -> Incoming:
-        return Incoming(platform="repl", chat_id="local", user_id="local", text=text,
-                        is_admin=True)
+        return Incoming(platform="repl", chat_id="local", user_id="local", text=text, is_admin=True)
 
     @staticmethod
     def _run(coroutine: Coroutine[Any, Any, Reply]) -> Reply:

@@ -31,9 +31,62 @@ _TITLE_WORD = re.compile(r"^(?:[A-ZÀ-ÖØ-Þ0-9][\w'’&.-]*|of|and|the|in|on|d
 _HEADING = re.compile(r"\A\s*#\s+(.+)")
 _POSSESSIVE = re.compile(r"['’]s$")
 _FUNCTION_WORDS = frozenset(
-    "a an and as at but by for from he her his i if in into it its my of on or our she so "
-    "that the their then there these they this to tonight was we when where while who with "
-    "yet you your after before born during once since though under upon".split()
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "but",
+        "by",
+        "for",
+        "from",
+        "he",
+        "her",
+        "his",
+        "i",
+        "if",
+        "in",
+        "into",
+        "it",
+        "its",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "so",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "tonight",
+        "was",
+        "we",
+        "when",
+        "where",
+        "while",
+        "who",
+        "with",
+        "yet",
+        "you",
+        "your",
+        "after",
+        "before",
+        "born",
+        "during",
+        "once",
+        "since",
+        "though",
+        "under",
+        "upon",
+    ]
 )
 # Edits tolerated in a name: a similarity of at least this (0-100) for names of 5+ letters.
 FUZZY_CUTOFF = 82.0
@@ -74,8 +127,10 @@ def derive_names(text: str, stem: str) -> DerivedNames:
         if len(tokens) > 1:
             aliases.extend(tokens[0:1] + tokens[-1:] if name == artist else [])
     good = [
-        a for a in dict.fromkeys(aliases)
-        if a not in (artist, band) and a.casefold() not in _FUNCTION_WORDS
+        a
+        for a in dict.fromkeys(aliases)
+        if a not in (artist, band)
+        and a.casefold() not in _FUNCTION_WORDS
         and (" " in a or a.casefold() not in lowered_words)
     ]
     return DerivedNames(artist=artist, band=band, title=title, aliases=tuple(good))
@@ -92,8 +147,10 @@ def _title_from_stem(stem: str) -> str | None:
 
 def _looks_like_title(phrase: str) -> bool:
     tokens = phrase.split()
-    return 1 <= len(tokens) <= 6 and tokens[0][0].isupper() and all(
-        _TITLE_WORD.match(t) for t in tokens
+    return (
+        1 <= len(tokens) <= 6
+        and tokens[0][0].isupper()
+        and all(_TITLE_WORD.match(t) for t in tokens)
     )
 
 
@@ -108,8 +165,9 @@ def _most_common_name(text: str, lowered_words: set[str]) -> str | None:
     for match in _CAPITALISED_RUN.finditer(text):
         tokens = [_POSSESSIVE.sub("", t) for t in match.group(0).split()]
         # Drop sentence-initial common words ("As Bakhyt Camara took ...").
-        while tokens and (tokens[0].casefold() in _FUNCTION_WORDS
-                          or tokens[0].casefold() in lowered_words):
+        while tokens and (
+            tokens[0].casefold() in _FUNCTION_WORDS or tokens[0].casefold() in lowered_words
+        ):
             tokens.pop(0)
         if 2 <= len(tokens) <= 3:
             name = " ".join(tokens)
@@ -130,13 +188,9 @@ class ArtistMatcher:
                 key = " ".join(fold(name).replace("'", " ").split())
                 if key:
                     owners.setdefault(key, set()).add(story.story_id)
-        primary = {
-            " ".join(fold(n).split()) for s in stories for n in (s.artist, s.band) if n
-        }
+        primary = {" ".join(fold(n).split()) for s in stories for n in (s.artist, s.band) if n}
         # An alias two stories share names neither; full names stay.
-        self._owner = {
-            key: ids for key, ids in owners.items() if len(ids) == 1 or key in primary
-        }
+        self._owner = {key: ids for key, ids in owners.items() if len(ids) == 1 or key in primary}
         self._by_length: dict[int, list[str]] = {}
         for key in self._owner:
             self._by_length.setdefault(len(key.split()), []).append(key)

@@ -132,7 +132,9 @@ def _bounded_sentences(
 
 def _split_words(text: str, span: Span, max_words: int, fits: Callable[[str], bool]) -> list[Span]:
     gaps = [m.end() + span.start for m in re.finditer(r"\S+", span.of(text))]
-    starts = [span.start] + [m.start() + span.start for m in re.finditer(r"(?<=\s)\S", span.of(text))]
+    starts = [span.start] + [
+        m.start() + span.start for m in re.finditer(r"(?<=\s)\S", span.of(text))
+    ]
     parts = max(2, math.ceil(len(gaps) / max_words))
     while True:
         size = math.ceil(len(gaps) / parts)

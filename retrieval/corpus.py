@@ -74,8 +74,9 @@ def load_story(path: Path) -> Story | None:
     try:
         size = path.stat().st_size
         if size > MAX_STORY_BYTES:
-            log.warning("skipping %s: %d bytes is over the %d-byte limit", path.name, size,
-                        MAX_STORY_BYTES)
+            log.warning(
+                "skipping %s: %d bytes is over the %d-byte limit", path.name, size, MAX_STORY_BYTES
+            )
             return None
         raw = path.read_bytes()
         sidecar = _read_sidecar(path)

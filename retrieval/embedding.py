@@ -101,7 +101,9 @@ def load_encoder(model: str, *, backend: str, data_dir: Path, threads: int) -> E
     model_dir = resolve_model(model)
     if backend == "torch":
         return TorchEncoder(model_dir, name=model, threads=threads)
-    export_dir = data_dir / "models" / f"{model_dir.name}-{fingerprint(model_dir)}-v{EXPORT_VERSION}"
+    export_dir = (
+        data_dir / "models" / f"{model_dir.name}-{fingerprint(model_dir)}-v{EXPORT_VERSION}"
+    )
     if not (export_dir / "model.onnx").is_file():
         export_onnx(model_dir, export_dir)
     return OnnxEncoder(export_dir, name=model, threads=threads)
@@ -178,14 +180,17 @@ class TorchEncoder(_TokenCounting):
         self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
         self.name = name
         self.dimension = int(self._model.get_embedding_dimension() or 0)
-        self.max_tokens = int(self._model.max_seq_length)
+        self.max_tokens = int(self._model.max_seq_length or 256)
         self._load_counter(model_dir / "tokenizer.json")
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Embed ``texts`` with sentence-transformers; returns normalised float32 rows."""
         vectors = self._model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
@@ -214,6 +219,8 @@ def export_onnx(model_dir: Path, export_dir: Path) -> None:
 
     export_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=export_dir.parent))
+    axes: dict[str, dict[int, str]] = {k: {0: "batch", 1: "tokens"} for k in inputs}
+    axes["sentence_embedding"] = {0: "batch"}
     try:
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
@@ -223,8 +230,7 @@ def export_onnx(model_dir: Path, export_dir: Path) -> None:
                 str(tmp / "model.onnx"),
                 input_names=inputs,
                 output_names=["sentence_embedding"],
-                dynamic_axes={**{k: {0: "batch", 1: "tokens"} for k in inputs},
-                              "sentence_embedding": {0: "batch"}},
+                dynamic_axes=axes,
                 opset_version=17,
                 dynamo=False,
             )
@@ -245,4 +251,4 @@ def export_onnx(model_dir: Path, export_dir: Path) -> None:
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)

@@ -15,8 +15,29 @@ from retrieval.text import fold
 _TERM = re.compile(r"\w+")
 # Question words carry no topic; BM25 would otherwise reward passages that repeat them.
 _STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(
-    "what who whom whose which when where why how did does do was were is are "
-    "tell me about anything know".split()
+    [
+        "what",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "when",
+        "where",
+        "why",
+        "how",
+        "did",
+        "does",
+        "do",
+        "was",
+        "were",
+        "is",
+        "are",
+        "tell",
+        "me",
+        "about",
+        "anything",
+        "know",
+    ]
 )
 
 
@@ -46,6 +67,7 @@ class LexicalIndex:
             for term in set(doc):
                 doc_freq[self._vocab[term]] += 1
         self._idf = np.log(1.0 + (self._size - doc_freq + 0.5) / (doc_freq + 0.5))
+        self.max_idf = float(np.log(1.0 + (self._size + 0.5) / 0.5))
 
     def __len__(self) -> int:
         return self._size

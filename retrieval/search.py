@@ -132,16 +132,22 @@ class Retriever:
         t2 = time.perf_counter()
         timings = {"embed": (t1 - t0) * 1e3, "rank": (t2 - t1) * 1e3}
         mentions = tuple(info for info, _ in mentioned)
-        if not ranked or not self._relevant(ranked[0], terms, state):
+        if not ranked or not self._relevant(ranked[0], question, state):
             timings["total"] = (time.perf_counter() - started) * 1e3
-            return Answer(question=question, mentioned=mentions, reason=NO_MATCH,
-                          timings_ms=timings)
+            return Answer(
+                question=question, mentioned=mentions, reason=NO_MATCH, timings_ms=timings
+            )
         page = ranked[offset : offset + k]
-        hits = tuple(self._hit(state, row, fused, dense, lex, terms) for row, fused, dense, lex in page)
+        hits = tuple(
+            self._hit(state, row, fused, dense, lex, terms) for row, fused, dense, lex in page
+        )
         timings["total"] = (time.perf_counter() - started) * 1e3
         return Answer(
-            question=question, hits=hits, mentioned=mentions,
-            remaining=max(0, len(ranked) - offset - len(page)), timings_ms=timings,
+            question=question,
+            hits=hits,
+            mentioned=mentions,
+            remaining=max(0, len(ranked) - offset - len(page)),
+            timings_ms=timings,
         )
 
     async def asearch(self, question: str, **options: object) -> Answer:
@@ -150,7 +156,7 @@ class Retriever:
 
     def encode_question(self, question: str) -> np.ndarray:
         """The question's normalised vector."""
-        return self.encoder.encode([question], batch_size=1)[0]
+        return np.asarray(self.encoder.encode([question], batch_size=1)[0], dtype=np.float32)
 
     # -- ranking ---------------------------------------------------------------------------
 
@@ -168,22 +174,28 @@ class Retriever:
             candidates = state.rows_by_story[story_id]
         else:
             _, dense_ids = faiss_index.search(state.data.faiss, vector, settings.candidates)
-            lexical_ids = np.argpartition(-lexical, min(settings.candidates, len(lexical) - 1))[
-                : settings.candidates
-            ] if len(lexical) else np.empty(0, dtype=np.int64)
+            lexical_ids = (
+                np.argpartition(-lexical, min(settings.candidates, len(lexical) - 1))[
+                    : settings.candidates
+                ]
+                if len(lexical)
+                else np.empty(0, dtype=np.int64)
+            )
             lexical_ids = lexical_ids[lexical[lexical_ids] > 0]
             boosted = [state.rows_by_story[info.story_id] for info, _ in mentioned[:1]]
             candidates = np.unique(np.concatenate([dense_ids, lexical_ids, *boosted]))
         if len(candidates) == 0:
             return []
-        dense = state.data.vectors[candidates] @ vector
+        dense = self._dense(state, candidates, vector)
         lex = lexical[candidates]
         top = float(lex.max()) if len(lex) else 0.0
         lex_scaled = lex / top if top > 0 else np.zeros_like(lex)
         fused = settings.dense_weight * dense + (1 - settings.dense_weight) * lex_scaled
         if mentioned and story_id is None:
             best = mentioned[0][1]
-            named = {info.story_id: quality for info, quality in mentioned if quality >= best - 0.05}
+            named = {
+                info.story_id: quality for info, quality in mentioned if quality >= best - 0.05
+            }
             owners = [state.data.passages[row].story_id for row in candidates]
             fused = fused + np.array(
                 [settings.artist_boost * named.get(o, 0.0) for o in owners], dtype=np.float32
@@ -193,11 +205,45 @@ class Retriever:
             (int(candidates[i]), float(fused[i]), float(dense[i]), float(lex[i])) for i in order
         ]
 
+    def _dense(self, state: _State, candidates: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Cosine of each candidate passage, blended with that of its best sentence."""
+        data = state.data
+        passage = data.vectors[candidates] @ vector
+        starts, ends = data.sentence_offsets[candidates], data.sentence_offsets[candidates + 1]
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+        sims = data.sentence_vectors[rows] @ vector
+        segment = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
+        best_sentence = np.maximum.reduceat(sims, segment)
+        weight = self.settings.passage_weight
+        return np.asarray(weight * passage + (1 - weight) * best_sentence, dtype=np.float32)
+
+    def coverage(self, question: str, text: str, state: _State | None = None) -> float:
+        """Share of the question's term weight (idf) that ``text`` contains.
+
+        Terms the corpus has never seen count with the highest idf, so a question
+        about things the stories never mention covers little.
+        """
+        state = state or self._state
+        terms = list(dict.fromkeys(state.lexical.analyze(question)))
+        if not terms:
+            return 0.0
+        present = set(state.lexical.analyze(text))
+        weights = [state.lexical.idf(t) or state.lexical.max_idf for t in terms]
+        found = sum(w for t, w in zip(terms, weights, strict=True) if t in present)
+        return found / sum(weights)
+
     def _relevant(
-        self, best: tuple[int, float, float, float], terms: list[str], state: _State
+        self, best: tuple[int, float, float, float], question: str, state: _State
     ) -> bool:
-        _, fused, dense, _ = best
-        return fused >= self.settings.min_score or dense >= self.settings.min_score + 0.1
+        row, _, dense, _ = best
+        settings = self.settings
+        if dense >= settings.min_dense:
+            return True
+        passage = state.data.passages[row]
+        text = _indexed_text(passage.text, state.stories[passage.story_id])
+        return dense >= settings.min_dense_with_terms and (
+            self.coverage(question, text, state) >= settings.min_coverage
+        )
 
     def _hit(
         self, state: _State, row: int, fused: float, dense: float, lex: float, terms: list[str]
@@ -233,7 +279,9 @@ class Retriever:
 def open_encoder(settings: RetrievalSettings) -> Encoder:
     """The encoder the settings ask for."""
     return load_encoder(
-        settings.model, backend=settings.backend, data_dir=settings.data_dir,
+        settings.model,
+        backend=settings.backend,
+        data_dir=settings.data_dir,
         threads=settings.threads,
     )
 
@@ -266,8 +314,12 @@ def refresh(
             log.info("building the index: %s", exc)
     stories = load_corpus(settings.corpus_dir)
     data, report = store.build(
-        stories, encoder, spec, previous=previous,
-        batch_size=settings.encode_batch_size, progress=progress,
+        stories,
+        encoder,
+        spec,
+        previous=previous,
+        batch_size=settings.encode_batch_size,
+        progress=progress,
     )
     if report.touched:
         store.save(data, index_dir)

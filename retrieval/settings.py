@@ -33,8 +33,13 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(0.6, ge=0.0, le=1.0)
     # Added to the fused score of passages from a story the question names.
     artist_boost: float = Field(0.15, ge=0.0, le=1.0)
-    # Below this fused score of the best passage the answer is "no answer".
-    min_score: float = Field(0.35, ge=0.0, le=1.0)
+    # Weight of the whole passage's cosine against its best sentence's, in the dense score.
+    passage_weight: float = Field(0.5, ge=0.0, le=1.0)
+    # "No answer" unless the best passage's dense score reaches min_dense, or it reaches
+    # min_dense_with_terms and holds min_coverage of the question's term weight (idf).
+    min_dense: float = Field(0.42, ge=-1.0, le=1.0)
+    min_dense_with_terms: float = Field(0.25, ge=-1.0, le=1.0)
+    min_coverage: float = Field(0.75, ge=0.0, le=1.0)
     # Candidates taken from each retriever before fusion.
     candidates: int = Field(50, ge=5, le=1000)
     encode_batch_size: int = Field(32, ge=1, le=1024)

@@ -7,6 +7,7 @@ Layout under the index directory::
         manifest.json  how it was built, per-story hashes, file checksums
         passages.json  stories and passages (text, offsets, sentence spans)
         vectors.npy    one normalised vector per passage
+        sentence_vectors.npy  one per sentence of each passage, in order
         faiss.index    the FAISS index over those vectors
 
 A build writes a new generation and only then points ``CURRENT`` at it, so a
@@ -40,7 +41,7 @@ from retrieval.results import Span, StoryInfo
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _LIBRARIES = ("faiss-cpu", "ftfy", "numpy", "bm25s", "onnxruntime", "sentence-transformers")
 Progress = Callable[[int, int], None]
 
@@ -88,6 +89,9 @@ class IndexData:
     digests: dict[str, str]
     passages: list[Chunk]
     vectors: np.ndarray
+    # One vector per sentence; passage i owns rows sentence_offsets[i]:sentence_offsets[i+1].
+    sentence_vectors: np.ndarray
+    sentence_offsets: np.ndarray
     faiss: Any = None
 
     def __post_init__(self) -> None:
@@ -118,48 +122,74 @@ def build(
     """Index ``stories``, reusing the vectors of stories unchanged since ``previous``."""
     reusable = previous if previous is not None and previous.spec == spec else None
     old_digests = reusable.digests if reusable else {}
-    kept: dict[str, tuple[list[Chunk], np.ndarray]] = {}
+    kept: dict[str, tuple[list[Chunk], np.ndarray, np.ndarray]] = {}
     if reusable is not None:
         rows: dict[str, list[int]] = {}
         for row, chunk in enumerate(reusable.passages):
             rows.setdefault(chunk.story_id, []).append(row)
+        offsets = reusable.sentence_offsets
         for story in stories:
             if old_digests.get(story.story_id) == story.digest and story.story_id in rows:
                 ids = rows[story.story_id]
-                kept[story.story_id] = ([reusable.passages[i] for i in ids], reusable.vectors[ids])
+                sentence_rows = np.concatenate(
+                    [np.arange(offsets[i], offsets[i + 1]) for i in ids]
+                ).astype(np.int64)
+                kept[story.story_id] = (
+                    [reusable.passages[i] for i in ids],
+                    reusable.vectors[ids],
+                    reusable.sentence_vectors[sentence_rows],
+                )
     fresh = [s for s in stories if s.story_id not in kept]
     new_chunks = [
         chunk
         for story in fresh
         for chunk in chunk_text(
-            story.story_id, story.text, max_words=spec.max_words,
-            max_tokens=spec.max_tokens, count_tokens=encoder.count_tokens,
+            story.story_id,
+            story.text,
+            max_words=spec.max_words,
+            max_tokens=spec.max_tokens,
+            count_tokens=encoder.count_tokens,
         )
     ]
-    new_vectors = _embed([c.text for c in new_chunks], encoder, batch_size, progress)
+    sentences = [s.of(c.text) for c in new_chunks for s in c.sentences]
+    embedded = _embed([c.text for c in new_chunks] + sentences, encoder, batch_size, progress)
+    new_vectors, new_sentence_vectors = embedded[: len(new_chunks)], embedded[len(new_chunks) :]
+    starts = np.cumsum([0] + [len(c.sentences) for c in new_chunks])
     by_story: dict[str, list[int]] = {}
     for row, chunk in enumerate(new_chunks):
         by_story.setdefault(chunk.story_id, []).append(row)
 
     passages: list[Chunk] = []
     parts: list[np.ndarray] = []
+    sentence_parts: list[np.ndarray] = []
     infos: list[StoryInfo] = []
     for story in stories:
         if story.story_id in kept:
-            chunks, vecs = kept[story.story_id]
+            chunks, vecs, sentence_vecs = kept[story.story_id]
         else:
             ids = by_story.get(story.story_id, [])
             chunks, vecs = [new_chunks[i] for i in ids], new_vectors[ids]
+            sentence_vecs = (
+                new_sentence_vectors[
+                    np.concatenate([np.arange(starts[i], starts[i + 1]) for i in ids]).astype(
+                        np.int64
+                    )
+                ]
+                if ids
+                else np.empty((0, spec.dimension), dtype=np.float32)
+            )
         passages.extend(chunks)
         parts.append(vecs)
+        sentence_parts.append(sentence_vecs)
         infos.append(_with_count(story.info, len(chunks)))
-    matrix = np.vstack(parts) if parts else np.empty((0, spec.dimension), dtype=np.float32)
     data = IndexData(
         spec=spec,
         stories=infos,
         digests={s.story_id: s.digest for s in stories},
         passages=passages,
-        vectors=np.ascontiguousarray(matrix, dtype=np.float32),
+        vectors=_stack(parts, spec.dimension),
+        sentence_vectors=_stack(sentence_parts, spec.dimension),
+        sentence_offsets=np.cumsum([0] + [len(c.sentences) for c in passages]).astype(np.int64),
     )
     current = {s.story_id for s in stories}
     report = UpdateReport(
@@ -170,6 +200,11 @@ def build(
         rebuilt=reusable is None,
     )
     return data, report
+
+
+def _stack(parts: list[np.ndarray], dimension: int) -> np.ndarray:
+    matrix = np.vstack(parts) if parts else np.empty((0, dimension), dtype=np.float32)
+    return np.ascontiguousarray(matrix, dtype=np.float32)
 
 
 def _with_count(info: StoryInfo, count: int) -> StoryInfo:
@@ -200,6 +235,7 @@ def save(data: IndexData, directory: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=directory))
     try:
         np.save(tmp / "vectors.npy", data.vectors, allow_pickle=False)
+        np.save(tmp / "sentence_vectors.npy", data.sentence_vectors, allow_pickle=False)
         faiss_index.write(data.faiss, str(tmp / "faiss.index"))
         payload = {
             "stories": [asdict(s) for s in data.stories],
@@ -238,6 +274,7 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
                 raise IndexMismatch(f"{file_name} is damaged (checksum differs)")
         payload = json.loads((generation / "passages.json").read_text())
         vectors = np.load(generation / "vectors.npy", allow_pickle=False)
+        sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False)
         faiss = faiss_index.read(str(generation / "faiss.index"))
         passages = [_chunk_from_json(c) for c in payload["passages"]]
         stories = [_story_from_json(s) for s in payload["stories"]]
@@ -247,11 +284,20 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         raise IndexMismatch(f"no index yet ({exc.filename} missing)") from exc
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexMismatch(f"index unreadable: {exc}") from exc
+    offsets = np.cumsum([0] + [len(c.sentences) for c in passages]).astype(np.int64)
     if len(passages) != vectors.shape[0] or faiss.ntotal != len(passages):
         raise IndexMismatch("index files disagree on the number of passages")
+    if sentence_vectors.shape[0] != offsets[-1]:
+        raise IndexMismatch("index files disagree on the number of sentences")
     return IndexData(
-        spec=spec, stories=stories, digests=dict(manifest["stories"]),
-        passages=passages, vectors=vectors, faiss=faiss,
+        spec=spec,
+        stories=stories,
+        digests=dict(manifest["stories"]),
+        passages=passages,
+        vectors=vectors,
+        sentence_vectors=sentence_vectors,
+        sentence_offsets=offsets,
+        faiss=faiss,
     )
 
 
@@ -263,16 +309,22 @@ def _diff(stored: dict[str, Any], spec: BuildSpec) -> str:
 
 def _chunk_to_json(chunk: Chunk) -> dict[str, Any]:
     return {
-        "story_id": chunk.story_id, "index": chunk.index, "text": chunk.text,
-        "start": chunk.start, "end": chunk.end,
+        "story_id": chunk.story_id,
+        "index": chunk.index,
+        "text": chunk.text,
+        "start": chunk.start,
+        "end": chunk.end,
         "sentences": [[s.start, s.end] for s in chunk.sentences],
     }
 
 
 def _chunk_from_json(raw: dict[str, Any]) -> Chunk:
     return Chunk(
-        story_id=raw["story_id"], index=raw["index"], text=raw["text"],
-        start=raw["start"], end=raw["end"],
+        story_id=raw["story_id"],
+        index=raw["index"],
+        text=raw["text"],
+        start=raw["start"],
+        end=raw["end"],
         sentences=tuple(Span(a, b) for a, b in raw["sentences"]),
     )
 
