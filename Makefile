@@ -23,6 +23,8 @@ run: index
 	then $(BIN)/artistbot run; else $(BIN)/artistbot repl; fi
 
 test: $(STAMP)
+	# The Telegram Bot API emulator for the end-to-end tests (pinned in its package-lock.json).
+	cd tests/telegram/emulator && npm ci --no-audit --no-fund
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
