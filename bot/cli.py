@@ -1,4 +1,4 @@
-"""The ``artistbot`` command line: index, ask, repl, eval, telegram, feedback export.
+"""The ``artistbot`` command line: index, ask, repl, eval, telegram, discord, run, feedback export.
 
 Heavy imports happen inside the commands, so ``artistbot --help`` is instant.
 """
@@ -17,6 +17,7 @@ from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from bot.chat import ChatService
+    from bot.runner import Tokens
     from retrieval import Retriever
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,59 @@ def telegram(settings: Settings) -> None:
     protect_token(bot_token)
     chat = open_chat(settings, open_retriever(settings, progress=True))
     asyncio.run(run(build_application(settings, chat, bot_token)))
+
+
+@cli.command("discord")
+@click.option("--sync", is_flag=True, help="Sync the slash commands even if they did not change.")
+@click.pass_obj
+def discord_command(settings: Settings, sync: bool) -> None:
+    """Run the Discord bot (the token comes from DISCORD_BOT_TOKEN)."""
+    from bot.runner import Tokens
+
+    _run_bots(settings, Tokens(discord=_required_token("DISCORD_BOT_TOKEN")), sync=sync)
+
+
+@cli.command("run")
+@click.option("--sync", is_flag=True, help="Sync Discord's slash commands even if unchanged.")
+@click.pass_obj
+def run_command(settings: Settings, sync: bool) -> None:
+    """Run every bot whose token is set, in one process, until SIGINT or SIGTERM."""
+    from bot.runner import Tokens
+    from bot.settings import token
+
+    tokens = Tokens(discord=token("DISCORD_BOT_TOKEN"), telegram=token("TELEGRAM_BOT_TOKEN"))
+    if not tokens.any:
+        raise click.ClickException(
+            "neither DISCORD_BOT_TOKEN nor TELEGRAM_BOT_TOKEN is set; export at least one "
+            "(see docs/DISCORD.md and docs/TELEGRAM.md), or use `artistbot repl`."
+        )
+    _run_bots(settings, tokens, sync=sync)
+
+
+def _required_token(variable: str) -> str:
+    from bot.settings import token
+
+    value = token(variable)
+    if value is None:
+        raise click.ClickException(
+            f"{variable} is not set. Create a bot application in the Discord developer portal, "
+            f"then export {variable}=<its bot token> (see docs/DISCORD.md)."
+        )
+    return value
+
+
+def _run_bots(settings: Settings, tokens: Tokens, *, sync: bool) -> None:
+    """Load the core once, then run the bots on one event loop (one ``asyncio.run``)."""
+    import asyncio
+
+    from bot.runner import run_bots
+    from bot.telegram_adapter import protect_token
+
+    for secret in (tokens.discord, tokens.telegram):
+        if secret:
+            protect_token(secret)
+    chat = open_chat(settings, open_retriever(settings, progress=True))
+    asyncio.run(run_bots(settings, chat, tokens, sync=sync))
 
 
 @cli.group()

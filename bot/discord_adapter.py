@@ -9,6 +9,9 @@ messages. Usage::
     async with bot:
         await bot.start(token)
 
+(:func:`run` does this until a stop event is set; :mod:`bot.runner` runs it
+next to the Telegram bot.)
+
 No mention can ever ping: :class:`discord.AllowedMentions.none` is the client's
 default and is passed again on every send.
 """
@@ -353,6 +356,29 @@ class ArtistBot(discord.Client):
         if event_method == "on_message" and isinstance(message, discord.Message):
             with contextlib.suppress(discord.HTTPException):
                 await message.channel.send(APOLOGY, allowed_mentions=NO_MENTIONS)
+
+
+async def run(bot: ArtistBot, token: str, *, stop: asyncio.Event) -> None:
+    """Run ``bot`` until ``stop`` is set, sharing the running event loop; close it cleanly.
+
+    A failure to connect (a wrong token, say) is raised, not swallowed.
+    """
+    async with bot:
+        connection = asyncio.create_task(bot.start(token), name="discord-connection")
+        stopping = asyncio.create_task(stop.wait(), name="discord-stop")
+        try:
+            await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not connection.done():
+                await bot.close()
+            await connection  # re-raises a connection failure
+    log.info("discord bot stopped")
+
+
+def use_api_base(url: str) -> None:
+    """Point discord.py's REST client at ``url`` (a local stand-in); call once, at start-up."""
+    discord.http.Route.BASE = url
 
 
 def _read_digest(path: Path) -> str | None:
