@@ -1,6 +1,8 @@
 """Cutting stories into passages.
 
-Passages follow paragraph and sentence boundaries, hold at most ``max_words``
+Passages follow paragraph and sentence boundaries: consecutive paragraphs are
+packed together up to the limit (evenly), and a paragraph over it is cut between
+sentences (a sentence over it, between words). Passages hold at most ``max_words``
 words and at most ``max_tokens`` model word pieces (the model would otherwise
 silently truncate them), and keep character offsets back into the story and the
 spans of their sentences, so that a reply can highlight the best sentence.
@@ -16,9 +18,7 @@ from dataclasses import dataclass
 from retrieval.results import Span
 from retrieval.text import count_words, sentence_spans
 
-CHUNKER_VERSION = 1
-# Paragraphs shorter than this are joined to the next one (headings, one-liners).
-MIN_PARAGRAPH_WORDS = 12
+CHUNKER_VERSION = 2
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
 TokenCounter = Callable[[str], int]
@@ -51,10 +51,14 @@ def chunk_text(
 ) -> list[Chunk]:
     """Split a story's text into passages that respect paragraphs and sentences."""
     fits = _fitter(max_words, max_tokens, count_tokens)
-    pieces: list[list[Span]] = []  # each piece: sentence spans in story coordinates
-    for paragraph in _merge_short(_paragraphs(text), text, fits):
+    units: list[list[Span]] = []  # sentence spans in story coordinates
+    whole: list[bool] = []  # the unit is a whole paragraph (may share a passage)
+    for paragraph in _paragraphs(text):
         sentences = _bounded_sentences(text, paragraph, max_words, fits)
-        pieces.extend(_pack(text, sentences, max_words, fits))
+        groups = _pack(text, sentences, max_words, fits)
+        units.extend(groups)
+        whole.extend([len(groups) == 1] * len(groups))
+    pieces = _join_paragraphs(text, units, whole, max_words, fits)
     chunks = []
     for index, sentences in enumerate(pieces):
         start, end = sentences[0].start, sentences[-1].end
@@ -97,23 +101,64 @@ def _paragraphs(text: str) -> list[Span]:
     return out
 
 
-def _merge_short(paragraphs: list[Span], text: str, fits: Callable[[str], bool]) -> list[Span]:
-    merged: list[Span] = []
-    pending: Span | None = None
-    for span in paragraphs:
-        if pending is not None:
-            joined = Span(pending.start, span.end)
-            span = joined if fits(joined.of(text)) else span
-            if span is not joined:
-                merged.append(pending)
-            pending = None
-        if count_words(span.of(text)) < MIN_PARAGRAPH_WORDS:
-            pending = span
+def _join_paragraphs(
+    text: str,
+    units: list[list[Span]],
+    whole: list[bool],
+    max_words: int,
+    fits: Callable[[str], bool],
+) -> list[list[Span]]:
+    """Pack runs of consecutive whole paragraphs into passages of even size within the limits."""
+    pieces: list[list[Span]] = []
+    run: list[list[Span]] = []
+    for unit, is_whole in zip(units, whole, strict=True):
+        if is_whole:
+            run.append(unit)
+            continue
+        pieces.extend(_pack_run(text, run, max_words, fits))
+        run = []
+        pieces.append(unit)
+    pieces.extend(_pack_run(text, run, max_words, fits))
+    return pieces
+
+
+def _pack_run(
+    text: str, run: list[list[Span]], max_words: int, fits: Callable[[str], bool]
+) -> list[list[Span]]:
+    if not run:
+        return []
+    return [[s for unit in group for s in unit] for group in _balanced(text, run, max_words, fits)]
+
+
+def _balanced(
+    text: str, units: list[list[Span]], max_words: int, fits: Callable[[str], bool]
+) -> list[list[list[Span]]]:
+    """Group consecutive units into as few passages as fit, as evenly sized as possible."""
+    sizes = [count_words(Span(u[0].start, u[-1].end).of(text)) for u in units]
+
+    def greedy(limit: int) -> list[list[list[Span]]]:
+        groups: list[list[list[Span]]] = []
+        words = 0
+        for unit, size in zip(units, sizes, strict=True):
+            if groups:
+                joined = Span(groups[-1][0][0].start, unit[-1].end).of(text)
+                if words + size <= limit and fits(joined):
+                    groups[-1].append(unit)
+                    words += size
+                    continue
+            groups.append([unit])
+            words = size
+        return groups
+
+    fewest = len(greedy(max_words))
+    low, high = min(max(sizes), max_words), max_words
+    while low < high:  # the smallest limit that still needs no more passages
+        middle = (low + high) // 2
+        if len(greedy(middle)) <= fewest:
+            high = middle
         else:
-            merged.append(span)
-    if pending is not None:
-        merged.append(pending)
-    return merged
+            low = middle + 1
+    return greedy(low)
 
 
 def _bounded_sentences(
@@ -149,23 +194,8 @@ def _split_words(text: str, span: Span, max_words: int, fits: Callable[[str], bo
 def _pack(
     text: str, sentences: list[Span], max_words: int, fits: Callable[[str], bool]
 ) -> list[list[Span]]:
-    """Group consecutive sentences into passages of even size that each fit the limits."""
+    """Group a paragraph's sentences into passages that each fit the limits."""
     if not sentences:
         return []
-    whole = Span(sentences[0].start, sentences[-1].end).of(text)
-    if fits(whole):
-        return [sentences]
-    parts = math.ceil(count_words(whole) / max_words)
-    while True:
-        target = count_words(whole) / parts
-        groups: list[list[Span]] = [[]]
-        for sentence in sentences:
-            group = groups[-1]
-            candidate = Span(group[0].start, sentence.end).of(text) if group else ""
-            if group and (not fits(candidate) or count_words(candidate) > target * 1.15):
-                groups.append([sentence])
-            else:
-                group.append(sentence)
-        if len(groups) <= parts or parts >= len(sentences):
-            return groups
-        parts += 1
+    groups = _balanced(text, [[s] for s in sentences], max_words, fits)
+    return [[s for unit in group for s in unit] for group in groups]

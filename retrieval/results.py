@@ -73,6 +73,8 @@ class Answer:
     reason: str | None = None
     # Passages that ranked after these hits, for "more".
     remaining: int = 0
+    # The question as searched, when misspelt words were corrected ("did you mean").
+    corrected: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property

@@ -11,16 +11,18 @@ is weak, the answer is an honest "no answer".
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from retrieval import store
+from retrieval import calibration, store
 from retrieval import vectors as faiss_index
 from retrieval.artists import ArtistMatcher
 from retrieval.corpus import load_corpus
@@ -28,6 +30,7 @@ from retrieval.embedding import Encoder, load_encoder
 from retrieval.lexical import LexicalIndex
 from retrieval.results import Answer, Hit, Span, StoryInfo
 from retrieval.settings import RetrievalSettings
+from retrieval.spelling import Speller
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +47,28 @@ class _State:
     data: store.IndexData
     lexical: LexicalIndex
     matcher: ArtistMatcher
+    speller: Speller
     stories: dict[str, StoryInfo]
     rows_by_story: dict[str, np.ndarray]
+    # Dense score an answer must reach (see retrieval.calibration).
+    min_dense: float = 1.0
 
 
 class Retriever:
     """Answers questions from the indexed stories. Thread-safe; reload swaps state atomically."""
 
-    def __init__(self, settings: RetrievalSettings, encoder: Encoder, data: store.IndexData):
+    def __init__(
+        self,
+        settings: RetrievalSettings,
+        encoder: Encoder,
+        data: store.IndexData,
+        *,
+        index_dir: Path | None = None,
+    ):
         self.settings = settings
         self.encoder = encoder
-        self._state = _make_state(data)
+        self._index_dir = index_dir or settings.data_dir / "index"
+        self._state = self._calibrated(_make_state(data))
         self._reload_lock = threading.Lock()
 
     # -- construction ----------------------------------------------------------------------
@@ -74,18 +88,54 @@ class Retriever:
         data, report = refresh(settings, encoder, index_dir, progress=progress)
         if report.touched:
             log.info("index updated: %s", _describe(report))
-        return cls(settings, encoder, data)
+        return cls(settings, encoder, data, index_dir=index_dir)
 
-    def reload(self, *, index_dir: Path | None = None) -> store.UpdateReport:
+    def reload(self) -> store.UpdateReport:
         """Pick up added, changed and removed stories without a restart (incrementally)."""
         with self._reload_lock:
-            index_dir = index_dir or self.settings.data_dir / "index"
             data, report = refresh(
-                self.settings, self.encoder, index_dir, previous=self._state.data
+                self.settings, self.encoder, self._index_dir, previous=self._state.data
             )
             if report.touched:
-                self._state = _make_state(data)
+                self._state = self._calibrated(_make_state(data))
             return report
+
+    def _calibrated(self, state: _State) -> _State:
+        """``state`` with its no-answer threshold, from the cache next to the index or computed."""
+        settings = self.settings
+        key = json.dumps(
+            {
+                "index": store.fingerprint(state.data),
+                "background": calibration.background_digest(),
+                "quantile": settings.null_quantile,
+                "passage_weight": settings.passage_weight,
+                "candidates": settings.candidates,
+            },
+            sort_keys=True,
+        )
+        cache = self._index_dir / "calibration.json"
+        try:
+            cached = json.loads(cache.read_text())
+            if cached.get("key") == key:
+                return replace(state, min_dense=float(cached["min_dense"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+
+        def top_scores(vectors: np.ndarray) -> np.ndarray:
+            return np.array([self._best_dense(state, v) for v in vectors], dtype=np.float32)
+
+        def encode(texts: list[str]) -> np.ndarray:
+            return self.encoder.encode(texts, batch_size=settings.encode_batch_size)
+
+        threshold = calibration.null_threshold(top_scores, encode, settings.null_quantile)
+        if self._index_dir.is_dir():
+            store.write_json_atomic(cache, {"key": key, "min_dense": threshold})
+        log.info("no-answer threshold calibrated: dense %.3f", threshold)
+        return replace(state, min_dense=threshold)
+
+    def _best_dense(self, state: _State, vector: np.ndarray) -> float:
+        _, ids = faiss_index.search(state.data.faiss, vector, self.settings.candidates)
+        return float(self._dense(state, ids, vector).max()) if len(ids) else -1.0
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -121,12 +171,16 @@ class Retriever:
         state = self._state
         k = k or self.settings.top_k
         question = question.strip()
-        mentioned = [(state.stories[s], q) for s, q in state.matcher.find(question)]
-        terms = state.lexical.terms(question)
-        if not question or (not terms and not any(c.isalnum() for c in question)):
+        if not any(c.isalnum() for c in question):
             return Answer(question=question, reason=EMPTY_QUESTION)
+        searched = state.speller.correct(question)
+        corrected = searched if searched != question else None
+        mentioned = [(state.stories[s], q) for s, q in state.matcher.find(searched)]
+        terms = state.lexical.terms(searched)
         t0 = time.perf_counter()
-        vector = query_vector if query_vector is not None else self.encode_question(question)
+        if query_vector is None or corrected is not None:
+            query_vector = self.encode_question(searched)
+        vector = query_vector
         t1 = time.perf_counter()
         ranked = self._rank(state, vector, terms, mentioned, story_id)
         t2 = time.perf_counter()
@@ -147,6 +201,7 @@ class Retriever:
             hits=hits,
             mentioned=mentions,
             remaining=max(0, len(ranked) - offset - len(page)),
+            corrected=corrected,
             timings_ms=timings,
         )
 
@@ -169,6 +224,12 @@ class Retriever:
         story_id: str | None,
     ) -> list[tuple[int, float, float, float]]:
         settings = self.settings
+        if mentioned:
+            # The names chose the story (see the boost below); the other words choose the passage.
+            names = {
+                t for info, _ in mentioned for n in info.names for t in state.lexical.analyze(n)
+            }
+            terms = [t for t in terms if t not in names]
         lexical = state.lexical.scores(terms)
         if story_id is not None and story_id in state.rows_by_story:
             candidates = state.rows_by_story[story_id]
@@ -237,7 +298,8 @@ class Retriever:
     ) -> bool:
         row, _, dense, _ = best
         settings = self.settings
-        if dense >= settings.min_dense:
+        threshold = settings.min_dense if settings.min_dense is not None else state.min_dense
+        if dense >= max(threshold, settings.min_dense_floor):
             return True
         passage = state.data.passages[row]
         text = _indexed_text(passage.text, state.stories[passage.story_id])
@@ -333,10 +395,13 @@ def _make_state(data: store.IndexData) -> _State:
     for row, passage in enumerate(data.passages):
         rows.setdefault(passage.story_id, []).append(row)
     vocabulary = {w for p in data.passages for w in p.text.lower().split()}
+    words = {w for p in data.passages for w in re.findall(r"[^\W\d_]+", p.text.lower())}
+    words |= {w for s in data.stories for n in s.names for w in re.findall(r"[^\W\d_]+", n.lower())}
     return _State(
         data=data,
         lexical=lexical,
         matcher=ArtistMatcher(data.stories, vocabulary=vocabulary),
+        speller=Speller(words),
         stories=stories,
         rows_by_story={k: np.array(v, dtype=np.int64) for k, v in rows.items()},
     )

@@ -35,9 +35,13 @@ class RetrievalSettings(BaseModel):
     artist_boost: float = Field(0.15, ge=0.0, le=1.0)
     # Weight of the whole passage's cosine against its best sentence's, in the dense score.
     passage_weight: float = Field(0.5, ge=0.0, le=1.0)
-    # "No answer" unless the best passage's dense score reaches min_dense, or it reaches
-    # min_dense_with_terms and holds min_coverage of the question's term weight (idf).
-    min_dense: float = Field(0.42, ge=-1.0, le=1.0)
+    # "No answer" unless the best passage's dense score beats what unrelated questions
+    # reach on this index (their ``null_quantile``; see retrieval.calibration), or a fixed
+    # ``min_dense`` when set; or it reaches min_dense_with_terms and holds min_coverage
+    # of the question's term weight (idf).
+    null_quantile: float = Field(0.99, ge=0.5, le=1.0)
+    min_dense: float | None = Field(None, ge=-1.0, le=1.0)
+    min_dense_floor: float = Field(0.2, ge=-1.0, le=1.0)
     min_dense_with_terms: float = Field(0.25, ge=-1.0, le=1.0)
     min_coverage: float = Field(0.75, ge=0.0, le=1.0)
     # Candidates taken from each retriever before fusion.

@@ -301,6 +301,17 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
     )
 
 
+def fingerprint(data: IndexData) -> str:
+    """A short hash of what an index holds: its build spec and its stories' contents."""
+    payload = json.dumps([asdict(data.spec), sorted(data.digests.items())], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def write_json_atomic(path: Path, value: object) -> None:
+    """Write ``value`` as JSON to ``path`` atomically (temp file, then rename)."""
+    _write_atomic(path, json.dumps(value, indent=2, sort_keys=True))
+
+
 def _diff(stored: dict[str, Any], spec: BuildSpec) -> str:
     wanted = json.loads(json.dumps(asdict(spec)))
     keys = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))

@@ -1,0 +1,50 @@
+"""“Did you mean”: correcting misspelt question words against the corpus vocabulary."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from retrieval.text import fold
+
+_WORD = re.compile(r"[^\W\d_]+")
+MIN_LENGTH = 5
+
+
+def max_edits(word: str) -> int:
+    """Edits tolerated in a word: one up to seven letters, two beyond."""
+    return 1 if len(word) <= 7 else 2
+
+
+class Speller:
+    """Replaces question words the corpus never uses by a corpus word one or two edits away."""
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        words = {fold(w) for w in vocabulary if len(w) >= MIN_LENGTH - 1}
+        self._known = frozenset(words)
+        self._buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for word in sorted(words):
+            self._buckets[(word[0], len(word))].append(word)
+
+    def correct(self, text: str) -> str:
+        """``text`` with misspelt words replaced; unchanged when nothing needs correcting."""
+        return _WORD.sub(lambda m: self._word(m.group(0)), text)
+
+    def _word(self, word: str) -> str:
+        folded = fold(word)
+        if len(folded) < MIN_LENGTH or folded in self._known:
+            return word
+        limit = max_edits(folded)
+        candidates = [
+            w
+            for size in range(len(folded) - limit, len(folded) + limit + 1)
+            for w in self._buckets.get((folded[0], size), ())
+        ]
+        if not candidates:
+            return word
+        best = process.extractOne(folded, candidates, scorer=OSA.distance, score_cutoff=limit)
+        return best[0] if best is not None else word
