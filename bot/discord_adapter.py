@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import discord
+import yarl
 from discord import app_commands
 
 from bot.chat import ChatService
@@ -376,9 +377,10 @@ async def run(bot: ArtistBot, token: str, *, stop: asyncio.Event) -> None:
     log.info("discord bot stopped")
 
 
-def use_api_base(url: str) -> None:
-    """Point discord.py's REST client at ``url`` (a local stand-in); call once, at start-up."""
-    discord.http.Route.BASE = url
+def use_endpoints(api_base: str, gateway_url: str) -> None:
+    """Point discord.py at these REST and gateway URLs (local stand-ins); call once, at start-up."""
+    discord.http.Route.BASE = api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
 def _read_digest(path: Path) -> str | None:

@@ -60,7 +60,7 @@ def bot_runners(
     if tokens.discord:
         from bot import discord_adapter
 
-        discord_adapter.use_api_base(settings.discord.api_base)
+        discord_adapter.use_endpoints(settings.discord.api_base, settings.discord.gateway_url)
         bot = discord_adapter.ArtistBot(
             chat, settings, state_dir=settings.retrieval.data_dir, sync=sync
         )

@@ -53,7 +53,8 @@ class DiscordSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     admins: tuple[int, ...] = ()  # user ids allowed to /reload besides Administrators
-    api_base: str = "https://discord.com/api/v10"  # a local stand-in in tests
+    api_base: str = "https://discord.com/api/v10"  # REST API (a local stand-in in tests)
+    gateway_url: str = "wss://gateway.discord.gg/"  # gateway (a local stand-in in tests)
 
 
 class Settings(BaseSettings):
