@@ -16,8 +16,11 @@ import simcord
 
 from bot.chat import STALE, ChatService
 from bot.discord_adapter import APOLOGY, ArtistBot
+from bot.discord_render import CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
 from bot.feedback import FeedbackStore
+from bot.messages import ActionKind, PassageView, Reply, ReplyKind
 from bot.settings import Settings
+from retrieval import Span
 
 pytestmark = pytest.mark.simcord(approved_intents=discord.Intents.default())
 
@@ -263,3 +266,34 @@ async def test_a_failure_gets_an_apology_and_the_bot_keeps_running(
 
     works = await alice.slash(channel, "artists")
     assert works.response is not None and TALGAT in works.response.content
+
+
+async def test_an_over_long_answer_is_split_within_the_limits(simcord_env: simcord.Env) -> None:
+    channel, alice = setting_up(simcord_env)
+    chunk = "**Loud** _music_ @everyone <@&123456789012345678> filled the hall. "
+    text = chunk * 300  # about 20,000 characters of markdown and mention strings
+    huge = PassageView(text=text, best_sentence=Span(len(chunk), 8 * len(chunk)),
+                       artist=TALGAT, story_title="Moonlight", score=1.0)
+    reply = Reply(ReplyKind.ANSWER, passages=(huge, huge), answer_id="long",
+                  actions=(ActionKind.MORE, ActionKind.HELPFUL), question="@here tell me all")
+
+    async def long_answer(*args: object, **kwargs: object) -> Reply:
+        return reply
+
+    bot_of(simcord_env).chat.handle = long_answer  # type: ignore[method-assign]
+    await alice.send(channel, f"{mention(simcord_env)} tell me everything")
+    result = await alice.slash(channel, "ask", question="tell me everything")
+
+    mentioned = [m for m in channel.history() if m.author.bot and not m.interaction_metadata]
+    answered = [result.response, *result.followups]
+    for messages in (mentioned, [m.message for m in answered if m is not None]):
+        assert len(messages) > 2
+        for message in messages:
+            assert len(message.content) <= CONTENT_LIMIT
+            assert sum(len(e) for e in message.embeds) <= EMBED_TOTAL_LIMIT
+            assert all(len(e.description or "") <= DESCRIPTION_LIMIT for e in message.embeds)
+            assert all(e.footer.text == f"{TALGAT}, “Moonlight”" for e in message.embeds)
+            assert not message.mention_everyone and not message.role_mentions
+        shown = "".join(e.description or "" for m in messages for e in m.embeds)
+        assert shown.count("filled the hall") == 600  # nothing lost
+        assert [bool(m.components) for m in messages] == [False] * (len(messages) - 1) + [True]
