@@ -218,14 +218,17 @@ def _run_bots(settings: Settings, tokens: Tokens, *, sync: bool) -> None:
     """Load the core once, then run the bots on one event loop (one ``asyncio.run``)."""
     import asyncio
 
-    from bot.runner import run_bots
+    from bot.runner import TokenRejected, run_bots
     from bot.telegram_adapter import protect_token
 
     for secret in (tokens.discord, tokens.telegram):
         if secret:
             protect_token(secret)
     chat = open_chat(settings, open_retriever(settings, progress=True))
-    asyncio.run(run_bots(settings, chat, tokens, sync=sync))
+    try:
+        asyncio.run(run_bots(settings, chat, tokens, sync=sync))
+    except TokenRejected as error:
+        raise click.ClickException(str(error)) from None
 
 
 @cli.group()

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+class TokenRejected(Exception):
+    """A platform refused a bot token; the message names the variable, never the token."""
+
+
 @dataclass(frozen=True, slots=True)
 class Tokens:
     """The bot tokens from the environment; a bot runs when its token is set."""
@@ -53,8 +57,13 @@ def bot_runners(
 
         application = telegram_adapter.build_application(settings, chat, tokens.telegram)
 
-        def run_telegram(stop: asyncio.Event) -> Coroutine[Any, Any, None]:
-            return telegram_adapter.run(application, stop=stop)
+        async def run_telegram(stop: asyncio.Event) -> None:
+            from telegram.error import InvalidToken
+
+            try:
+                await telegram_adapter.run(application, stop=stop)
+            except InvalidToken as error:
+                raise TokenRejected(f"Telegram rejected TELEGRAM_BOT_TOKEN ({error})") from None
 
         runners["telegram"] = run_telegram
     if tokens.discord:
@@ -66,8 +75,13 @@ def bot_runners(
         )
         discord_token = tokens.discord
 
-        def run_discord(stop: asyncio.Event) -> Coroutine[Any, Any, None]:
-            return discord_adapter.run(bot, discord_token, stop=stop)
+        async def run_discord(stop: asyncio.Event) -> None:
+            from discord import LoginFailure
+
+            try:
+                await discord_adapter.run(bot, discord_token, stop=stop)
+            except LoginFailure as error:
+                raise TokenRejected(f"Discord rejected DISCORD_BOT_TOKEN ({error})") from None
 
         runners["discord"] = run_discord
     return runners

@@ -34,6 +34,7 @@ class DiscordStandIn:
 
     api_base: str = ""
     gateway_url: str = ""
+    reject_tokens: bool = False
     tokens: list[str] = field(default_factory=list)
     synced: list[list[dict[str, Any]]] = field(default_factory=list)
     identified: asyncio.Event = field(default_factory=asyncio.Event)
@@ -64,6 +65,9 @@ class DiscordStandIn:
 
     async def _me(self, request: web.Request) -> web.Response:
         self.tokens.append(request.headers.get("Authorization", ""))
+        if self.reject_tokens:
+            return web.Response(status=401, body=b'{"message": "401: Unauthorized", "code": 0}',
+                                headers={"Content-Type": "application/json"})
         return _json(BOT_USER)
 
     async def _application(self, request: web.Request) -> web.Response:

@@ -155,3 +155,31 @@ async def test_discord_alone_stops_on_sigint_and_syncs_only_changed_commands(
 
     assert len(standin.synced) == 1
     assert "slash commands unchanged since the last sync" in bot.log
+
+
+@pytest.mark.slow
+async def test_a_rejected_token_stops_with_a_clear_message(
+    retrieval_settings: RetrievalSettings, data_dir: Path,
+) -> None:
+    standin = DiscordStandIn(reject_tokens=True)
+    await standin.start()
+    try:
+        bot = await start(["discord"], environment(retrieval_settings, data_dir, standin))
+        code = await asyncio.wait_for(bot.process.wait(), START_TIMEOUT)
+        await bot._reader
+    finally:
+        await standin.stop()
+
+    assert code == 1
+    assert "Discord rejected DISCORD_BOT_TOKEN" in bot.log
+    assert DISCORD_TOKEN not in bot.log
+
+
+async def test_artistbot_discord_without_a_token_says_how_to_set_it() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_BOT_TOKEN"}
+    process = await asyncio.create_subprocess_exec(
+        str(ARTISTBOT), "discord", env=env, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL)
+    _, err = await process.communicate()
+    assert process.returncode == 1
+    assert "DISCORD_BOT_TOKEN is not set" in err.decode()
