@@ -215,9 +215,10 @@ class ArtistBot(discord.Client):
         """Answer a DM, or a server message that @mentions the bot; ignore everything else."""
         if message.author.bot or self.user is None:
             return
-        if message.guild is not None and not self._mentions_me(message.content):
+        addressed = self._addressing(message)
+        if message.guild is not None and not re.search(addressed, message.content):
             return
-        text = self._strip_mentions(message.content)
+        text = re.sub(addressed, " ", message.content).strip()
         incoming = Incoming(
             platform=PLATFORM, chat_id=str(message.channel.id), user_id=str(message.author.id),
             text=text, user_name=message.author.display_name,
@@ -244,13 +245,12 @@ class ArtistBot(discord.Client):
             else:
                 await message.channel.send(**options)
 
-    def _mentions_me(self, content: str) -> bool:
+    def _addressing(self, message: discord.Message) -> str:
+        """A pattern for the mentions that address the bot: its user, or its own role."""
         assert self.user is not None
-        return re.search(rf"<@!?{self.user.id}>", content) is not None
-
-    def _strip_mentions(self, content: str) -> str:
-        assert self.user is not None
-        return re.sub(rf"<@!?{self.user.id}>", " ", content).strip()
+        own_role = message.guild.self_role if message.guild is not None else None
+        role = f"|<@&{own_role.id}>" if own_role is not None else ""
+        return rf"<@!?{self.user.id}>{role}"
 
     # -- buttons ------------------------------------------------------------------------------
 
