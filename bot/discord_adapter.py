@@ -34,7 +34,7 @@ import discord
 import yarl
 from discord import app_commands
 
-from bot.chat import ChatService
+from bot.chat import COMMANDS, ChatService
 from bot.discord_render import Outgoing, render
 from bot.messages import ActionKind, ActionRequest, Incoming, Reply, ReplyKind
 from bot.settings import Settings
@@ -230,8 +230,7 @@ class ArtistBot(discord.Client):
 
     async def _ask_chat(self, incoming: Incoming) -> Reply:
         name, _, args = incoming.text.partition(" ")
-        if name.startswith("/") and name[1:].lower() in {"help", "artists", "about", "ask",
-                                                          "more", "reload"}:
+        if name.startswith("/") and name[1:].lower() in COMMANDS:  # "@bot /artists"
             return await self.chat.command(name[1:].lower(), args, incoming)
         return await self.chat.handle(incoming)
 
