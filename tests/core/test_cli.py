@@ -1,0 +1,254 @@
+"""The ``artistbot`` command line: index, ask, repl, eval, and its refusals.
+
+Commands run in process through click's CliRunner (and the console script once, as a
+user runs it), in a private data directory that links to the session's ONNX export, so
+no model is exported again and the session's own index is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import cli
+from retrieval.embedding import Encoder
+from tests.core.conftest import ROOT, SEED_QUESTIONS
+
+ARTISTBOT = Path(sys.executable).with_name("artistbot")
+CONTRACT_KEYS = {
+    "questions", "negatives", "hit@1", "hit@3", "hit@5", "mrr@10", "negatives_rejected",
+    "answerable_rejected", "p50_ms", "p99_ms", "mean_passage_words", "max_passage_words",
+}
+GRANDMOTHER = "What instrument did Bakhyt Camara's grandmother play?"
+
+
+def new_data_dir(parent: Path, session_data_dir: Path) -> Path:
+    """An empty data directory that shares the session's exported model (read-only)."""
+    data = parent / "data"
+    data.mkdir()
+    (data / "models").symlink_to(session_data_dir / "models", target_is_directory=True)
+    return data
+
+
+def environment(data_dir: Path, corpus_dir: Path, **extra: str) -> dict[str, str | None]:
+    """The variables a user would set; every other ARTISTBOT_* variable is unset."""
+    env: dict[str, str | None] = {n: None for n in os.environ if n.startswith("ARTISTBOT_")}
+    env.update({
+        "ARTISTBOT_RETRIEVAL__DATA_DIR": str(data_dir),
+        "ARTISTBOT_RETRIEVAL__CORPUS_DIR": str(corpus_dir),
+        "HF_HUB_OFFLINE": "1",
+        **extra,
+    })
+    return env
+
+
+def invoke(args: list[str], env: Mapping[str, str | None], stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, args, env=env, input=stdin, catch_exceptions=False)
+
+
+def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under ``directory`` (links not followed), with size and mtime."""
+    out = {}
+    for path in sorted(directory.rglob("*")):
+        if path.is_symlink():
+            continue
+        info = path.stat()
+        out[str(path.relative_to(directory))] = (info.st_size, info.st_mtime_ns)
+    return out
+
+
+@pytest.fixture(scope="module")
+def indexed(
+    tmp_path_factory: pytest.TempPathFactory, session_data_dir: Path, seed_corpus: Path,
+    encoder: Encoder,  # the session's ONNX export exists before it is linked
+) -> dict[str, str | None]:
+    """A data directory indexed with ``artistbot index``; the environment pointing at it."""
+    data = new_data_dir(tmp_path_factory.mktemp("cli"), session_data_dir)
+    env = environment(data, seed_corpus)
+    result = invoke(["index"], env)
+    assert result.exit_code == 0, result.output
+    assert "index ready: 2 stories" in result.stdout
+    return env
+
+
+def test_index_builds_in_the_configured_data_dir(indexed: dict[str, str | None]) -> None:
+    data = Path(str(indexed["ARTISTBOT_RETRIEVAL__DATA_DIR"]))
+
+    assert (data / "index" / "CURRENT").is_file()
+    result = invoke(["index"], indexed)  # again: up to date, nothing to do
+
+    assert result.exit_code == 0, result.output
+    assert "index ready: 2 stories" in result.stdout
+    assert str(data / "index") in result.stdout
+
+
+def test_ask_prints_the_artist_and_passage(
+    indexed: dict[str, str | None], seed_corpus: Path
+) -> None:
+    result = invoke(["ask", GRANDMOTHER], indexed)
+
+    assert result.exit_code == 0, result.output
+    assert "Bakhyt Camara" in result.stdout
+    assert "balalaika" in result.stdout
+    first = result.stdout.split("[1] ", 1)[1].split("\n    — ", 1)[0]
+    passage = first.replace("»", "").replace("«", "")
+    stories = [p.read_text(encoding="utf-8") for p in seed_corpus.iterdir()]
+    assert any(passage.split("\n")[0] in s for s in stories)
+
+
+def test_ask_json(indexed: dict[str, str | None]) -> None:
+    result = invoke(["ask", "--json", "-k", "2", GRANDMOTHER], indexed)
+
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["found"] is True
+    assert len(answer["hits"]) == 2
+    top = answer["hits"][0]
+    assert top["artist"] == "Bakhyt Camara"
+    assert top["best_sentence"] in top["text"]
+    assert "balalaika" in top["text"]
+
+
+def test_ask_without_an_answer_says_so(indexed: dict[str, str | None]) -> None:
+    result = invoke(["ask", "--json", "?!"], indexed)
+
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["found"] is False and answer["hits"] == [] and answer["reason"]
+
+
+def test_repl_commands_and_quit(indexed: dict[str, str | None]) -> None:
+    lines = [GRANDMOTHER, ":k 1", ":scores", ":more", ":artists", ":help", ":quit",
+             "this line is never read"]
+
+    result = invoke(["repl"], indexed, stdin="\n".join(lines) + "\n")
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "artistbot: 2 stories" in out
+    assert "balalaika" in out
+    assert "showing 1 passages" in out
+    assert "scores on" in out and "dense" in out
+    assert "Talgat Baktybekova (Moonlight Serenaders)" in out
+    assert "Bakhyt Camara (The Steppe Serenaders)" in out
+    assert ":quit" in out  # the help text
+    assert out.rstrip().endswith("bye")
+
+
+def test_repl_ends_cleanly_at_end_of_input(indexed: dict[str, str | None]) -> None:
+    result = invoke(["repl"], indexed, stdin="Who fronts Moonlight Serenaders?\n:more")
+
+    assert result.exit_code == 0, result.output
+    assert "Talgat Baktybekova" in result.stdout
+    assert result.stdout.rstrip().endswith("bye")
+
+
+def test_repl_more_before_a_question(indexed: dict[str, str | None]) -> None:
+    result = invoke(["repl"], indexed, stdin=":more\n")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().endswith("bye")
+    assert "Traceback" not in result.output
+
+
+def test_eval_json_has_the_contract_and_leaves_the_data_dir_alone(
+    tmp_path: Path, session_data_dir: Path, seed_corpus: Path
+) -> None:
+    data = new_data_dir(tmp_path, session_data_dir)
+    configured = tmp_path / "configured-corpus"  # the corpus of the default index
+    configured.mkdir()
+    before = snapshot(data)
+
+    result = invoke(["eval", "--corpus", str(seed_corpus), "--questions", str(SEED_QUESTIONS),
+                     "--k", "5", "--json"], environment(data, configured))
+
+    assert result.exit_code == 0, result.output
+    (line,) = result.stdout.strip().splitlines()  # one JSON object, nothing else
+    figures = json.loads(line)
+    assert isinstance(figures, dict)
+    assert set(figures) >= CONTRACT_KEYS
+    assert figures["questions"] == 49 and figures["negatives"] == 12
+    for key in CONTRACT_KEYS:
+        assert isinstance(figures[key], int | float), key
+    assert 0 <= figures["hit@1"] <= figures["hit@3"] <= figures["hit@5"] <= 1
+    assert figures["max_passage_words"] <= 160
+    # No default index was created, and nothing else in the data directory changed.
+    assert not (data / "index").exists()
+    assert snapshot(data) == before
+    assert sorted(p.name for p in data.iterdir()) == ["models"]
+
+
+def test_eval_refuses_a_broken_question_file(
+    indexed: dict[str, str | None], seed_corpus: Path, tmp_path: Path
+) -> None:
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text('{"id": "q1", "question": "Who?"}\n', encoding="utf-8")
+
+    result = CliRunner().invoke(
+        cli, ["eval", "--corpus", str(seed_corpus), "--questions", str(questions), "--json"],
+        env=indexed,
+    )
+
+    assert result.exit_code != 0
+    assert "questions.jsonl:1" in result.output
+
+
+# --- refusals, through the console script as a user meets them --------------------------------
+
+
+def run_artistbot(
+    args: list[str], env: Mapping[str, str | None]
+) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("ARTISTBOT_")}
+    full.update({k: v for k, v in env.items() if v is not None})
+    return subprocess.run([str(ARTISTBOT), *args], cwd=ROOT, env=full, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_invalid_env_value_names_the_setting(tmp_path: Path, seed_corpus: Path) -> None:
+    env = environment(tmp_path / "data", seed_corpus, ARTISTBOT_RETRIEVAL__TOP_K="zero")
+
+    result = run_artistbot(["index"], env)
+
+    assert result.returncode != 0
+    assert "retrieval.top_k" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        '[telegram]\ntoken = "123456:AAE-super-secret-value"\n',
+        '[discord]\nbot_token = "123456:AAE-super-secret-value"\n',
+        'token = "123456:AAE-super-secret-value"\n',
+    ],
+    ids=["telegram.token", "discord.bot_token", "top-level token"],
+)
+def test_config_file_with_a_token_is_refused(
+    tmp_path: Path, seed_corpus: Path, config: str
+) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(config, encoding="utf-8")
+
+    result = run_artistbot(["--config", str(config_file), "index"],
+                           environment(tmp_path / "data", seed_corpus))
+
+    assert result.returncode != 0
+    assert "token" in result.stderr and "environment" in result.stderr
+    assert "super-secret-value" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_console_script_answers_a_question(indexed: dict[str, str | None]) -> None:
+    result = run_artistbot(["ask", "--json", GRANDMOTHER], indexed)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hits"][0]["artist"] == "Bakhyt Camara"

@@ -1,0 +1,471 @@
+"""The persisted index: reload without re-embedding, incremental updates, damage, kills.
+
+Every build here embeds with the real session model through a counting spy, into a
+private index directory; the shared session index is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from retrieval import RetrievalSettings, Retriever, UpdateReport, store
+from retrieval.embedding import Encoder
+from retrieval.search import build_spec, refresh
+from tests.core.conftest import (
+    BAKHYT,
+    ROOT,
+    SQUAD_CORPUS,
+    TALGAT,
+    CachedEncoder,
+    CountingEncoder,
+)
+
+MIRELA = "100_4f1c2b9a7d3e5f60"
+OSKAR = "101_8b2e6d4c1a9f3e75"
+NEW_ID = "102_5e0c7a9b3d1f2e4a"
+STORIES = {
+    MIRELA: """\
+Mirela Voss tuned her cello in the wings while the hall filled up. For ten years she had
+played with the string band "Glass Harbour", touring small towns along the Baltic coast.
+
+Born in Tallinn, Mirela Voss learned to play on her grandfather's cello. Critics later
+wrote that Mirela Voss made the instrument sound like a human voice.
+""",
+    OSKAR: """\
+Oskar Lind counted in the last song of the night from behind his drum kit. He founded the
+band "Fjord Static" in Bergen with two school friends in 2009.
+
+Oskar Lind builds his own snare drums from birch wood in a shed near the harbour. Fans
+queue after each show to see them up close.
+""",
+}
+NEW_STORY = """\
+Amara Okafor sang the opening number of the festival with her group "The Night Market".
+She grew up in Lagos, where her mother ran a record stall under a flyover.
+
+Amara Okafor writes every lyric in a notebook with a green cover, and never on a phone.
+"""
+QUESTIONS = (
+    "Who plays the cello in Glass Harbour?",
+    "What wood does Oskar Lind build his snare drums from?",
+)
+Answers = list[list[tuple[str, str]]]
+
+
+def answers(retriever: Retriever) -> Answers:
+    """What a user would see for the fixed questions: (story, passage) of each hit."""
+    return [
+        [(h.story.story_id, h.text) for h in retriever.search(q, k=3).hits] for q in QUESTIONS
+    ]
+
+
+def generations(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith("gen-"))
+
+
+def current_generation(index_dir: Path) -> Path:
+    return index_dir / (index_dir / "CURRENT").read_text().strip()
+
+
+def assert_nothing_embedded_from(spy: CountingEncoder, *unchanged: str) -> None:
+    """No text of an unchanged story went through the model again."""
+    for embedded in spy.texts:
+        for text in unchanged:
+            assert embedded not in text, f"re-embedded an unchanged story: {embedded[:60]!r}"
+
+
+def stored_passages(index_dir: Path, settings: RetrievalSettings, model: Encoder,
+                    story_id: str) -> list[str]:
+    data = store.load(index_dir, build_spec(settings, model))
+    return [p.text for p in data.passages if p.story_id == story_id]
+
+
+@dataclass(frozen=True)
+class Workspace:
+    settings: RetrievalSettings
+    index_dir: Path
+    expected: Answers
+
+
+@pytest.fixture(scope="module")
+def model(cached_encoder: CachedEncoder) -> CachedEncoder:
+    """The session's real encoder, through the session's cache of vectors."""
+    return cached_encoder
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory, model: CachedEncoder) -> Workspace:
+    """Two small invented stories, indexed once per module, and what the index answers."""
+    root = tmp_path_factory.mktemp("pristine")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for story_id, text in STORIES.items():
+        (corpus / f"{story_id}.txt").write_text(text, encoding="utf-8")
+    settings = RetrievalSettings(corpus_dir=corpus, data_dir=root / "data")
+    index_dir = settings.data_dir / "index"
+    retriever = Retriever.open(settings, encoder=model, index_dir=index_dir)
+    expected = answers(retriever)
+    assert [hits[0][0] for hits in expected] == [MIRELA, OSKAR]
+    return Workspace(settings, index_dir, expected)
+
+
+@pytest.fixture
+def work(pristine: Workspace, tmp_path: Path) -> Workspace:
+    """A private copy of the pristine corpus and its index."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(pristine.settings.corpus_dir, corpus)
+    shutil.copytree(pristine.settings.data_dir, tmp_path / "data")
+    settings = pristine.settings.model_copy(
+        update={"corpus_dir": corpus, "data_dir": tmp_path / "data"}
+    )
+    return Workspace(settings, settings.data_dir / "index", pristine.expected)
+
+
+@pytest.fixture
+def opened(work: Workspace, model: CachedEncoder) -> Retriever:
+    """The copied index, opened (nothing to embed)."""
+    spy = CountingEncoder(model)
+    retriever = Retriever.open(work.settings, encoder=spy, index_dir=work.index_dir)
+    assert spy.embedded == 0
+    retriever.encoder = model
+    return retriever
+
+
+# --- persist and reload ------------------------------------------------------------------------
+
+
+def test_first_open_builds_and_second_open_embeds_nothing(
+    tmp_settings: RetrievalSettings, model: CachedEncoder
+) -> None:
+    index_dir = tmp_settings.data_dir / "index"
+    first_spy = CountingEncoder(model)
+    first = Retriever.open(tmp_settings, encoder=first_spy, index_dir=index_dir)
+    for story in first.stories:
+        passages = stored_passages(index_dir, tmp_settings, model, story.story_id)
+        assert len(passages) == story.passages > 0
+        assert set(passages) <= set(first_spy.texts)
+
+    second_spy = CountingEncoder(model)
+    second = Retriever.open(tmp_settings, encoder=second_spy, index_dir=index_dir)
+
+    assert second_spy.embedded == 0
+    assert second.stories == first.stories
+    question = "What instrument did Bakhyt Camara's grandmother play?"
+    assert [h.text for h in second.search(question).hits] == [
+        h.text for h in first.search(question).hits
+    ]
+    assert second.search(question).hits[0].story.story_id == BAKHYT
+    assert len(generations(index_dir)) == 1
+
+
+def test_first_build_reports_every_story_as_added(
+    tmp_settings: RetrievalSettings, model: CachedEncoder, tmp_path: Path
+) -> None:
+    data, report = refresh(tmp_settings, model, tmp_path / "index")
+
+    assert report.rebuilt and report.touched
+    assert sorted(report.added) == [TALGAT, BAKHYT]
+    assert report.changed == report.removed == ()
+    assert report.embedded_passages == len(data.passages)
+
+
+def test_reopening_an_unchanged_corpus_reports_nothing(
+    work: Workspace, model: CachedEncoder
+) -> None:
+    before = current_generation(work.index_dir)
+    spy = CountingEncoder(model)
+
+    _, report = refresh(work.settings, spy, work.index_dir)
+
+    assert not report.touched
+    assert report.embedded_passages == spy.embedded == 0
+    assert current_generation(work.index_dir) == before  # nothing rewritten
+
+
+# --- incremental updates -------------------------------------------------------------------------
+
+
+def update(work: Workspace, retriever: Retriever, spy: CountingEncoder, via: str
+           ) -> tuple[Retriever, UpdateReport]:
+    """Bring the index up to date the way the bot does: reload in place, or open again."""
+    if via == "reload":
+        retriever.encoder = spy
+        report = retriever.reload()
+        retriever.encoder = spy.inner
+        return retriever, report
+    _, report = refresh(work.settings, spy, work.index_dir)
+    return Retriever.open(work.settings, encoder=spy.inner, index_dir=work.index_dir), report
+
+
+@pytest.mark.parametrize("via", ["reload", "reopen"])
+def test_added_story_is_the_only_one_embedded(
+    work: Workspace, opened: Retriever, model: CachedEncoder, via: str
+) -> None:
+    (work.settings.corpus_dir / f"{NEW_ID}.txt").write_text(NEW_STORY, encoding="utf-8")
+    spy = CountingEncoder(model)
+
+    retriever, report = update(work, opened, spy, via)
+
+    assert report.added == (NEW_ID,)
+    assert report.changed == report.removed == ()
+    assert not report.rebuilt
+    assert_nothing_embedded_from(spy, *STORIES.values())
+    passages = stored_passages(work.index_dir, work.settings, model, NEW_ID)
+    assert set(passages) <= set(spy.texts)
+    story = retriever.story(NEW_ID)
+    assert story is not None and story.passages == len(passages) == report.embedded_passages
+    top = retriever.search("Who sings in The Night Market?").hits[0]
+    assert top.story.story_id == NEW_ID
+    assert top.artist == "Amara Okafor"
+    # The old stories still answer their questions first.
+    assert [hits[0] for hits in answers(retriever)] == [hits[0] for hits in work.expected]
+
+
+@pytest.mark.parametrize("via", ["reload", "reopen"])
+def test_changed_story_is_the_only_one_embedded(
+    work: Workspace, opened: Retriever, model: CachedEncoder, via: str
+) -> None:
+    path = work.settings.corpus_dir / f"{OSKAR}.txt"
+    text = path.read_text(encoding="utf-8") + (
+        "\nIn 2024 Oskar Lind released a solo record called Salt Lines, made with a drum "
+        "machine he found at a flea market in Oslo.\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    spy = CountingEncoder(model)
+
+    retriever, report = update(work, opened, spy, via)
+
+    assert report.changed == (OSKAR,)
+    assert report.added == report.removed == ()
+    assert not report.rebuilt
+    assert_nothing_embedded_from(spy, STORIES[MIRELA])
+    passages = stored_passages(work.index_dir, work.settings, model, OSKAR)
+    assert set(passages) <= set(spy.texts)
+    assert report.embedded_passages == len(passages)
+    hits = retriever.search("What was Oskar Lind's solo record called?", k=3).hits
+    assert any("Salt Lines" in h.text for h in hits)
+
+
+@pytest.mark.parametrize("via", ["reload", "reopen"])
+def test_removed_story_embeds_nothing_and_disappears(
+    work: Workspace, opened: Retriever, model: CachedEncoder, via: str
+) -> None:
+    (work.settings.corpus_dir / f"{OSKAR}.txt").unlink()
+    spy = CountingEncoder(model)
+
+    retriever, report = update(work, opened, spy, via)
+
+    assert report.removed == (OSKAR,)
+    assert report.added == report.changed == ()
+    assert report.embedded_passages == 0
+    assert_nothing_embedded_from(spy, STORIES[MIRELA])
+    assert [s.story_id for s in retriever.stories] == [MIRELA]
+    answer = retriever.search("What wood does Oskar Lind build his snare drums from?", k=5)
+    assert all(h.story.story_id == MIRELA for h in answer.hits)
+    assert not stored_passages(work.index_dir, work.settings, model, OSKAR)
+
+
+def test_add_change_and_remove_in_one_update(
+    work: Workspace, opened: Retriever, model: CachedEncoder
+) -> None:
+    corpus = work.settings.corpus_dir
+    (corpus / f"{NEW_ID}.txt").write_text(NEW_STORY, encoding="utf-8")
+    (corpus / f"{OSKAR}.txt").unlink()
+    (corpus / f"{MIRELA}.toml").write_text(
+        'artist = "Mirela Voss"\naliases = ["Mira"]\n', encoding="utf-8"
+    )
+    spy = CountingEncoder(model)
+
+    retriever, report = update(work, opened, spy, "reload")
+
+    assert (report.added, report.changed, report.removed) == ((NEW_ID,), (MIRELA,), (OSKAR,))
+    assert set(stored_passages(work.index_dir, work.settings, model, NEW_ID)) <= set(spy.texts)
+    story = retriever.story(MIRELA)
+    assert story is not None and "Mira" in story.names
+    # The update is on disk: a fresh open embeds nothing more.
+    again = CountingEncoder(model)
+    Retriever.open(work.settings, encoder=again, index_dir=work.index_dir)
+    assert again.embedded == 0
+
+
+def test_sidecar_change_updates_the_artist_shown(work: Workspace, opened: Retriever) -> None:
+    (work.settings.corpus_dir / f"{MIRELA}.toml").write_text(
+        'artist = "Mirela Voss-Tamm"\nband = "Glass Harbour"\n', encoding="utf-8"
+    )
+
+    report = opened.reload()
+
+    assert report.changed == (MIRELA,)
+    assert opened.search(QUESTIONS[0]).hits[0].artist == "Mirela Voss-Tamm"
+
+
+def test_old_generations_are_removed_after_an_update(work: Workspace, opened: Retriever) -> None:
+    (work.settings.corpus_dir / f"{NEW_ID}.txt").write_text(NEW_STORY, encoding="utf-8")
+
+    opened.reload()
+
+    assert len(generations(work.index_dir)) == 1
+    assert not [p for p in work.index_dir.iterdir() if p.name.startswith(".")]
+
+
+# --- a different build, or a damaged one --------------------------------------------------------
+
+
+def test_different_max_words_rebuilds_everything(work: Workspace, model: CachedEncoder) -> None:
+    smaller = work.settings.model_copy(update={"max_words": 30})
+    spy = CountingEncoder(model)
+
+    data, report = refresh(smaller, spy, work.index_dir)
+
+    assert report.rebuilt
+    assert report.embedded_passages == len(data.passages)
+    assert {p.text for p in data.passages} <= set(spy.texts)
+    assert all(p.words <= 30 for p in data.passages)
+    with pytest.raises(store.IndexMismatch, match="max_words"):
+        store.load(work.index_dir, build_spec(work.settings, model))
+    assert store.load(work.index_dir, build_spec(smaller, model)).spec.max_words == 30
+
+
+def assert_rebuilt_and_right(work: Workspace, model: CachedEncoder) -> None:
+    spy = CountingEncoder(model)
+    retriever = Retriever.open(work.settings, encoder=spy, index_dir=work.index_dir)
+    for story in retriever.stories:
+        passages = stored_passages(work.index_dir, work.settings, model, story.story_id)
+        assert set(passages) <= set(spy.texts)
+    assert answers(retriever) == work.expected
+    store.load(work.index_dir, build_spec(work.settings, model))  # valid again
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("max_words", 159), ("chunker_version", 999), ("model", "other-model")]
+)
+def test_edited_manifest_spec_is_refused_and_rebuilt(
+    work: Workspace, model: CachedEncoder, key: str, value: object
+) -> None:
+    manifest_path = current_generation(work.index_dir) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["spec"][key] = value
+    manifest_path.write_text(json.dumps(manifest))
+
+    with pytest.raises(store.IndexMismatch, match=key):
+        store.load(work.index_dir, build_spec(work.settings, model))
+    assert_rebuilt_and_right(work, model)
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def garbage(path: Path) -> None:
+    path.write_bytes(b"\x00not what was written\xff" * 3)
+
+
+DAMAGE: dict[str, tuple[str, Callable[[Path], object]]] = {
+    "vectors.npy truncated": ("vectors.npy", truncate),
+    "vectors.npy flipped": ("vectors.npy", flip_a_byte),
+    "faiss.index truncated": ("faiss.index", truncate),
+    "faiss.index garbage": ("faiss.index", garbage),
+    "manifest.json truncated": ("manifest.json", truncate),
+    "passages.json flipped": ("passages.json", flip_a_byte),
+    "vectors.npy missing": ("vectors.npy", Path.unlink),
+    "sentence_vectors.npy truncated": ("sentence_vectors.npy", truncate),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damaged_index_is_detected_and_rebuilt(
+    work: Workspace, model: CachedEncoder, damage: str
+) -> None:
+    file_name, harm = DAMAGE[damage]
+    harm(current_generation(work.index_dir) / file_name)
+
+    with pytest.raises(store.IndexMismatch):
+        store.load(work.index_dir, build_spec(work.settings, model))
+    assert_rebuilt_and_right(work, model)
+
+
+@pytest.mark.parametrize("pointer", ["gen-doesnotexist", "", "../.."])
+def test_current_pointing_nowhere_is_detected_and_rebuilt(
+    work: Workspace, model: CachedEncoder, pointer: str
+) -> None:
+    (work.index_dir / "CURRENT").write_text(pointer)
+
+    with pytest.raises(store.IndexMismatch):
+        store.load(work.index_dir, build_spec(work.settings, model))
+    assert_rebuilt_and_right(work, model)
+
+
+def test_no_index_yet_is_a_mismatch(tmp_path: Path, model: CachedEncoder) -> None:
+    spec = build_spec(RetrievalSettings(), model)
+
+    with pytest.raises(store.IndexMismatch, match="no index"):
+        store.load(tmp_path / "index", spec)
+
+
+# --- a killed build --------------------------------------------------------------------------
+
+BUILD_SCRIPT = """
+import sys
+from pathlib import Path
+from retrieval import RetrievalSettings
+from retrieval.search import open_encoder, refresh
+
+settings = RetrievalSettings(corpus_dir=Path(sys.argv[1]), data_dir=Path(sys.argv[2]))
+encoder = open_encoder(settings)
+print("updating", flush=True)
+refresh(settings, encoder, Path(sys.argv[3]))
+print("done", flush=True)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after", ["0.3s", "1s", "2s", "0.5s into the update"])
+def test_killed_build_leaves_the_previous_index(
+    work: Workspace, model: CachedEncoder, session_data_dir: Path, tmp_path: Path, kill_after: str
+) -> None:
+    big_corpus = tmp_path / "squad"
+    shutil.copytree(SQUAD_CORPUS, big_corpus)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    command = [sys.executable, "-c", BUILD_SCRIPT, str(big_corpus), str(session_data_dir),
+               str(work.index_dir)]
+
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as process:
+        assert process.stdout is not None and process.stderr is not None
+        if kill_after.endswith("update"):
+            line = process.stdout.readline()
+            assert line.strip() == "updating", process.stderr.read()
+            time.sleep(0.5)
+        else:
+            time.sleep(float(kill_after.rstrip("s")))
+        still_running = process.poll() is None
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        stderr = process.stderr.read()
+    assert still_running, f"the build ended before the kill: {stderr}"
+
+    data = store.load(work.index_dir, build_spec(work.settings, model))
+    assert sorted(data.digests) == [MIRELA, OSKAR]
+    assert answers(Retriever(work.settings, model, data)) == work.expected
+    # Opening the small corpus again finds the old index whole: nothing to embed.
+    spy = CountingEncoder(model)
+    Retriever.open(work.settings, encoder=spy, index_dir=work.index_dir)
+    assert spy.embedded == 0

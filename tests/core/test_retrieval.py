@@ -1,0 +1,242 @@
+"""Retrieval as a user meets it: the seed question set's bar, names, highlights, paging.
+
+All of it runs on the session's one real retriever over the seed stories (read-only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval import Answer, Hit, RetrievalSettings, Retriever, Span, StoryInfo
+from retrieval.corpus import load_corpus
+from retrieval.evaluation import evaluate, read_questions
+from retrieval.lexical import Analyzer
+from retrieval.text import count_words, sentence_spans
+from tests.core.conftest import BAKHYT, SEED_QUESTIONS, TALGAT
+
+ARTISTS = {TALGAT: "Talgat Baktybekova", BAKHYT: "Bakhyt Camara"}
+
+
+@pytest.fixture(scope="module")
+def story_texts(seed_corpus: Path) -> dict[str, str]:
+    return {story.story_id: story.text for story in load_corpus(seed_corpus)}
+
+
+# --- the issue's bar on the seed questions ---------------------------------------------------
+
+
+def test_seed_question_set_meets_the_bar(
+    retrieval_settings: RetrievalSettings, retriever: Retriever
+) -> None:
+    questions = read_questions(SEED_QUESTIONS)
+    assert len(questions) == 61
+
+    result = evaluate(retrieval_settings, questions, k=5, retriever=retriever)
+
+    figures = json.dumps(result)
+    assert result["questions"] == 49 and result["negatives"] == 12, figures
+    assert result["hit@1"] >= 0.95, figures
+    assert result["negatives_rejected"] == 1.0, figures
+    assert result["answerable_rejected"] == 0.0, figures
+    assert result["max_passage_words"] <= 160, figures
+
+
+# --- names as people type them ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "story_id"),
+    [
+        ("talgat baktybekova", TALGAT),
+        ("steppe serenaders", BAKHYT),
+        ("talgat baktybekva", TALGAT),
+        ("bakhyt camra", BAKHYT),
+        ("moonlite serenaders", TALGAT),
+        ("BAKHYT CAMARA", BAKHYT),
+        ("tell me about talgat baktybekova", TALGAT),
+        ("who are the steppe serenaders?", BAKHYT),
+    ],
+)
+def test_a_named_artist_comes_first(retriever: Retriever, question: str, story_id: str) -> None:
+    answer = retriever.search(question)
+
+    assert answer.found, answer.reason
+    assert answer.hits[0].story.story_id == story_id
+    assert answer.hits[0].artist == ARTISTS[story_id]
+    assert [s.story_id for s in answer.mentioned][:1] == [story_id]
+
+
+def test_find_stories_by_name(retriever: Retriever) -> None:
+    assert [s.story_id for s in retriever.find_stories("the steppe serenaders")] == [BAKHYT]
+    assert [s.story_id for s in retriever.find_stories("Talgat")] == [TALGAT]
+    assert retriever.find_stories("what is the weather like today") == []
+
+
+def test_stories_list_the_seed_artists(retriever: Retriever) -> None:
+    stories = {s.story_id: s for s in retriever.stories}
+
+    assert {sid: s.artist for sid, s in stories.items()} == ARTISTS
+    assert stories[TALGAT].band == "Moonlight Serenaders"
+    assert stories[BAKHYT].band == "The Steppe Serenaders"
+    assert all(s.passages > 0 for s in stories.values())
+    assert retriever.story(TALGAT) == stories[TALGAT]
+    assert retriever.story("no-such-story") is None
+
+
+# --- what a hit shows ----------------------------------------------------------------------------
+
+SAMPLE_QUESTIONS = [
+    q.question for q in read_questions(SEED_QUESTIONS) if q.answers
+][::4]
+
+
+@pytest.mark.parametrize("question", SAMPLE_QUESTIONS)
+def test_hits_quote_the_story_and_highlight_one_of_its_sentences(
+    retriever: Retriever, story_texts: dict[str, str], question: str
+) -> None:
+    answer = retriever.search(question, k=3)
+
+    for hit in answer.hits:
+        assert story_texts[hit.story.story_id][hit.start : hit.end] == hit.text
+        assert count_words(hit.text) <= retriever.settings.max_words
+        sentences = [s.of(hit.text) for s in sentence_spans(hit.text)]
+        assert hit.sentence in sentences, hit.sentence
+
+
+@pytest.mark.parametrize("question", SAMPLE_QUESTIONS)
+def test_highlighted_sentence_holds_a_word_of_the_question(
+    retriever: Retriever, question: str
+) -> None:
+    analyze = Analyzer()
+    asked = set(analyze(question))
+    answer = retriever.search(question, k=1)
+    if not answer.found:
+        pytest.skip(f"no answer to {question!r}; the quality test reports it")
+    hit = answer.hits[0]
+    sentences = [s.of(hit.text) for s in sentence_spans(hit.text)]
+
+    if any(asked & set(analyze(s)) for s in sentences):
+        assert asked & set(analyze(hit.sentence)), (question, hit.sentence)
+
+
+def test_answers_respect_k(retriever: Retriever) -> None:
+    question = "How did the crowd react to the performance?"
+
+    assert len(retriever.search(question, k=1).hits) == 1
+    assert len(retriever.search(question).hits) == retriever.settings.top_k
+
+
+# --- follow-ups and "more" -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("story_id", [TALGAT, BAKHYT])
+def test_story_id_restricts_the_search_to_that_story(
+    retriever: Retriever, story_id: str
+) -> None:
+    own = retriever.search(f"How did {ARTISTS[story_id]} grow up?", k=10, story_id=story_id)
+    other_id = BAKHYT if story_id == TALGAT else TALGAT
+    other = retriever.search(f"How did {ARTISTS[other_id]} grow up?", k=10, story_id=story_id)
+
+    assert own.found, own.reason
+    assert {h.story.story_id for h in own.hits} == {story_id}
+    assert {h.story.story_id for h in other.hits} <= {story_id}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG retrieval/search.py:252 Retriever._rank: a story_id that is not indexed (e.g. "
+    "removed by a reload) silently falls back to searching every story",
+)
+def test_unknown_story_id_finds_nothing(retriever: Retriever) -> None:
+    answer = retriever.search("How did the crowd react to the performance?",
+                              story_id="removed-story")
+
+    assert answer.hits == ()
+
+
+def test_offset_pages_without_repeats(retriever: Retriever) -> None:
+    question = "How did the crowd react to the performance?"
+    everything = retriever.search(question, k=20)
+    assert len(everything.hits) >= 3
+
+    pages, offset = [], 0
+    while True:
+        page = retriever.search(question, k=2, offset=offset)
+        if not page.hits:
+            break
+        assert page.remaining == len(everything.hits) - offset - len(page.hits)
+        pages.extend(h.passage_id for h in page.hits)
+        offset += len(page.hits)
+
+    assert len(pages) == len(set(pages)), "a passage came back twice"
+    assert pages == [h.passage_id for h in everything.hits]
+
+
+# --- honest no-answers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who is Taylor Swift?",
+        "Tell me about Freddie Mercury",
+        pytest.param(
+            "Who is Beyoncé?",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="BUG retrieval/search.py _relevant: answered with Bakhyt Camara's "
+                "passages (dense 0.36 over the calibrated 0.31); no story names Beyoncé",
+            ),
+        ),
+        "What is the capital of France?",
+    ],
+)
+def test_a_question_about_someone_else_gets_no_answer(
+    retriever: Retriever, question: str
+) -> None:
+    answer = retriever.search(question)
+
+    assert not answer.found, [(h.artist, h.sentence) for h in answer.hits]
+    assert answer.reason
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?!", "…"])
+def test_a_question_without_words_gets_a_reason_not_passages(
+    retriever: Retriever, question: str
+) -> None:
+    answer = retriever.search(question)
+
+    assert not answer.found
+    assert answer.hits == ()
+    assert answer.reason
+
+
+# --- the result types ---------------------------------------------------------------------------
+
+
+def test_results_are_frozen(retriever: Retriever) -> None:
+    answer = retriever.search("Who fronts Moonlight Serenaders?")
+    assert answer.found
+    hit = answer.hits[0]
+    values: list[tuple[object, str]] = [
+        (answer, "hits"), (hit, "text"), (hit.story, "artist"), (hit.best_sentence, "start"),
+    ]
+
+    for value, name in values:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, name, None)
+    assert isinstance(answer, Answer) and isinstance(hit, Hit)
+    assert isinstance(hit.story, StoryInfo) and isinstance(hit.best_sentence, Span)
+    assert isinstance(answer.hits, tuple) and isinstance(hit.story.aliases, tuple)
+
+
+async def test_asearch_gives_the_same_answer(retriever: Retriever) -> None:
+    question = "What instrument did Bakhyt Camara's grandmother play?"
+
+    answer = await retriever.asearch(question, k=3)
+
+    assert answer == retriever.search(question, k=3)
