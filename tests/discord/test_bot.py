@@ -255,6 +255,18 @@ async def test_old_buttons_answer_politely_after_a_restart(
     assert len(syncs) == 1  # the unchanged command tree was not synced again
 
 
+async def test_sync_flag_forces_a_sync_of_an_unchanged_tree(
+    simcord_env: simcord.Env, chat: ChatService, discord_settings: Settings, state_dir: Any,
+) -> None:
+    await simcord_env.restart_bot(ArtistBot(chat, discord_settings, state_dir=state_dir,
+                                            sync=True))
+
+    syncs = [r for r in simcord_env.http_requests
+             if r.method == "PUT" and r.path.endswith("/commands")]
+    assert len(syncs) == 2
+    assert (state_dir / "discord_commands.sha256").is_file()
+
+
 async def test_a_failure_gets_an_apology_and_the_bot_keeps_running(
     simcord_env: simcord.Env, caplog: pytest.LogCaptureFixture,
 ) -> None:
