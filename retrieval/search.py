@@ -10,7 +10,6 @@ is weak, the answer is an honest "no answer".
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -25,6 +24,7 @@ import numpy as np
 from retrieval import calibration, store
 from retrieval import vectors as faiss_index
 from retrieval.artists import ArtistMatcher
+from retrieval.batching import QueryBatcher
 from retrieval.corpus import load_corpus
 from retrieval.embedding import Encoder, load_encoder
 from retrieval.lexical import LexicalIndex
@@ -70,6 +70,8 @@ class Retriever:
         self._index_dir = index_dir or settings.data_dir / "index"
         self._state = self._calibrated(_make_state(data))
         self._reload_lock = threading.Lock()
+        # Embeds concurrent asearch questions in batches; its worker thread starts on first use.
+        self._batcher = QueryBatcher(self)
 
     # -- construction ----------------------------------------------------------------------
 
@@ -206,8 +208,12 @@ class Retriever:
         )
 
     async def asearch(self, question: str, **options: object) -> Answer:
-        """:meth:`search` in a worker thread, so the event loop never blocks."""
-        return await asyncio.to_thread(self.search, question, **options)  # type: ignore[arg-type]
+        """:meth:`search` off the event loop; concurrent questions are embedded in batches.
+
+        The question joins a queue; one worker thread embeds up to 32 queued questions in
+        one model call and ranks each (see :mod:`retrieval.batching`).
+        """
+        return await self._batcher.search(question, **options)
 
     def encode_question(self, question: str) -> np.ndarray:
         """The question's normalised vector."""

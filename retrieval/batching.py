@@ -1,0 +1,205 @@
+"""Micro-batching of concurrent questions: one model call embeds many of them.
+
+A bot in a busy server gets many questions at once. Embedding them one at a
+time wastes most of what the model can do: all-MiniLM-L6-v2 on ONNX Runtime
+answers several times more questions per second when it embeds 32 in one call.
+
+:class:`QueryBatcher` is what :meth:`Retriever.asearch` uses: a coroutine
+enqueues its question and awaits a future; one worker thread takes whatever is
+queued (up to ``max_batch``), embeds it in one call, ranks each question with
+its vector (``Retriever.search(query_vector=...)``) and resolves each future as
+soon as its answer is ready. Nothing waits for a batch to fill: a lone question
+is embedded at once, and questions arriving while the worker is busy form the
+next batch. The event loop never blocks: enqueueing is a non-blocking put, and
+answers come back through ``loop.call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from retrieval.results import Answer
+    from retrieval.search import Retriever
+
+log = logging.getLogger(__name__)
+
+# Questions embedded in one model call at most (the model's throughput levels off here).
+DEFAULT_MAX_BATCH = 32
+# An idle worker thread ends after this long (and starts again with the next question).
+IDLE_SECONDS = 30.0
+
+
+@dataclass(slots=True)
+class _Request:
+    question: str
+    options: dict[str, Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Answer]
+
+
+class QueryBatcher:
+    """Runs :meth:`Retriever.search` for concurrent callers, embedding their questions in batches.
+
+    Thread-safe and usable from several event loops. The worker thread starts with the
+    first question, ends after ``idle_seconds`` without one (so an unused retriever can be
+    freed) and with :meth:`close`; it is a daemon, so it never holds up the exit.
+    """
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self.max_batch = max_batch
+        self.idle_seconds = idle_seconds
+        self._retriever = retriever
+        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._closed = False
+        # Sizes of the batches embedded so far (for the benchmark and tests).
+        self.batches = 0
+        self.batched_questions = 0
+
+    async def search(self, question: str, **options: Any) -> Answer:
+        """Answer ``question`` like :meth:`Retriever.search`, without blocking the event loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Answer] = loop.create_future()
+        if self._closed:
+            raise RuntimeError("the query batcher is closed")
+        # Enqueue first, then make sure a worker runs: a worker only ends on an empty queue.
+        self._queue.put(_Request(question, options, loop, future))
+        self._start()
+        return await future
+
+    def close(self) -> None:
+        """Stop the worker once the questions already queued are answered."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            worker = self._worker
+            self._queue.put(None)
+        if worker is not None and worker is not threading.current_thread():
+            worker.join()
+        while True:  # anything that raced with closing is refused, not left waiting
+            try:
+                request = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if request is not None:
+                _resolve(request, None, RuntimeError("the query batcher is closed"))
+
+    @property
+    def running(self) -> bool:
+        """True while a worker thread is alive (it ends when idle or closed)."""
+        worker = self._worker
+        return worker is not None and worker.is_alive()
+
+    @property
+    def mean_batch(self) -> float:
+        """Mean number of questions per model call so far."""
+        return self.batched_questions / self.batches if self.batches else 0.0
+
+    def _start(self) -> None:
+        if self._worker is not None:
+            return
+        with self._lock:
+            if self._worker is None and not self._closed:
+                self._worker = threading.Thread(
+                    target=self._work, name="artistbot-query-batcher", daemon=True
+                )
+                self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:  # askers enqueue before they look for a worker
+                    if self._queue.empty():
+                        self._worker = None
+                        return
+                continue
+            if first is None:
+                self._worker = None
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._answer(batch)
+            if stop:
+                self._worker = None
+                return
+
+    def _answer(self, batch: list[_Request]) -> None:
+        live = [r for r in batch if not r.future.done()]  # a cancelled asker needs no answer
+        try:
+            vectors = self._embed(live)
+        except Exception as exc:  # the model failed: every asker in the batch hears why
+            for request in live:
+                _resolve(request, None, exc)
+            return
+        for request in live:
+            options = request.options
+            vector = vectors.get(id(request))
+            if vector is not None:
+                options = {**options, "query_vector": vector}
+            try:
+                answer = self._retriever.search(request.question, **options)
+            except Exception as exc:
+                _resolve(request, None, exc)
+            else:
+                _resolve(request, answer, None)
+
+    def _embed(self, batch: list[_Request]) -> dict[int, np.ndarray]:
+        """One model call for every question in ``batch`` that needs a vector, by request id."""
+        wanted = [
+            r
+            for r in batch
+            if r.options.get("query_vector") is None and any(c.isalnum() for c in r.question)
+        ]
+        if not wanted:
+            return {}
+        texts = [r.question.strip() for r in wanted]
+        vectors = self._retriever.encoder.encode(texts, batch_size=len(texts))
+        self.batches += 1
+        self.batched_questions += len(texts)
+        return {
+            id(r): np.asarray(v, dtype=np.float32) for r, v in zip(wanted, vectors, strict=True)
+        }
+
+
+def _resolve(request: _Request, answer: Answer | None, error: BaseException | None) -> None:
+    def settle() -> None:
+        if request.future.done():
+            return
+        if error is not None:
+            request.future.set_exception(error)
+        else:
+            request.future.set_result(answer)  # type: ignore[arg-type]
+
+    try:
+        request.loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # the asker's event loop is closed: nobody is waiting any more
+        log.debug("dropped an answer for a closed event loop")
