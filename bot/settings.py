@@ -32,9 +32,9 @@ class ChatSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_question_chars: int = Field(500, ge=10, le=4000)
-    rate_limit_questions: int = Field(6, ge=1, le=1000)
-    rate_limit_seconds: float = Field(60.0, gt=0, le=86400)
+    max_question_chars: int = Field(default=500, ge=10, le=4000)
+    rate_limit_questions: int = Field(default=6, ge=1, le=1000)
+    rate_limit_seconds: float = Field(default=60.0, gt=0, le=86400)
     feedback_db: Path = Path("feedback.sqlite3")  # relative to the data directory
 
 
@@ -98,6 +98,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SettingsError(f"{path}: not valid TOML ({exc})") from exc
     _refuse_secrets(values, path)
+    _refuse_unknown_variables()
     for section, items in overrides.items():
         values.setdefault(section, {}).update(items)
     try:
@@ -123,6 +124,19 @@ def _refuse_secrets(values: dict[str, Any], path: Path) -> None:
                     f"{path}: '{section}.{key}' looks like a secret; bot tokens come from the "
                     f"environment only ({', '.join(TOKEN_VARIABLES)}), never from a file"
                 )
+
+
+def _refuse_unknown_variables() -> None:
+    sections = set(Settings.model_fields)
+    for name in os.environ:
+        if not name.startswith("ARTISTBOT_") or name == "ARTISTBOT_CONFIG":
+            continue
+        section = name.removeprefix("ARTISTBOT_").split("__", 1)[0].lower()
+        if section not in sections or "__" not in name:
+            raise SettingsError(
+                f"unknown setting in the environment: {name} (expected ARTISTBOT_<SECTION>__<KEY>"
+                f" with a section among {', '.join(sorted(sections))})"
+            )
 
 
 def _describe(exc: ValidationError) -> str:

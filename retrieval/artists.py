@@ -114,6 +114,8 @@ def derive_names(text: str, stem: str) -> DerivedNames:
         and _BAND_WORDS.search(text, max(0, m.start() - 40), m.start())
     )
     from_file = _title_from_stem(stem)
+    if from_file and not _mentions(text, from_file):
+        from_file = None  # "concert_notes.txt" names a file, not an artist
     artist = from_file or _most_common_name(unquoted, lowered_words) or band or stem
     heading = _HEADING.match(text)
     title = heading.group(1).strip() if heading else from_file
@@ -134,6 +136,17 @@ def derive_names(text: str, stem: str) -> DerivedNames:
         and (" " in a or a.casefold() not in lowered_words)
     ]
     return DerivedNames(artist=artist, band=band, title=title, aliases=tuple(good))
+
+
+def _mentions(text: str, title: str) -> bool:
+    """True when the text uses the title, or its last word (a surname), as a name."""
+    folded = fold(text)
+    words = fold(title).split()
+    return fold(title) in folded or (
+        len(words) > 1
+        and len(words[-1]) > 2
+        and re.search(rf"\b{re.escape(words[-1])}\b", folded) is not None
+    )
 
 
 def _title_from_stem(stem: str) -> str | None:

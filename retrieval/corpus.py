@@ -61,12 +61,17 @@ def iter_story_paths(directory: Path) -> Iterator[Path]:
 
 def load_corpus(directory: Path) -> list[Story]:
     """Load every readable story in ``directory``; unreadable files are skipped with a warning."""
-    stories = []
+    stories: dict[str, Story] = {}
     for path in iter_story_paths(directory):
         story = load_story(path)
-        if story is not None:
-            stories.append(story)
-    return stories
+        if story is None:
+            continue
+        if story.story_id in stories:
+            first = Path(stories[story.story_id].info.path).name
+            log.warning("skipping %s: %s already tells story %r", path.name, first, story.story_id)
+            continue
+        stories[story.story_id] = story
+    return list(stories.values())
 
 
 def load_story(path: Path) -> Story | None:

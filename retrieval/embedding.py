@@ -49,6 +49,10 @@ class Encoder(Protocol):
         """Word pieces the model would see for ``text``, special tokens included."""
         ...
 
+    def lexicon(self) -> frozenset[str]:
+        """Whole words in the model's vocabulary (used to leave real words uncorrected)."""
+        ...
+
 
 def offline() -> None:
     """Forbid the Hugging Face libraries any network access from this process."""
@@ -122,6 +126,12 @@ class _TokenCounting:
     def count_tokens(self, text: str) -> int:
         """Word pieces the model would see for ``text``, special tokens included."""
         return len(self._counter.encode(text).ids)
+
+    def lexicon(self) -> frozenset[str]:
+        """Whole words in the model's vocabulary: common words, spelt right."""
+        return frozenset(
+            w for w in self._counter.get_vocab() if w.isalpha() and not w.startswith("#")
+        )
 
 
 class OnnxEncoder(_TokenCounting):

@@ -35,7 +35,12 @@ from retrieval.spelling import Speller
 log = logging.getLogger(__name__)
 
 NO_MATCH = "nothing in the stories matches this question closely enough"
+UNKNOWN_STORY = "that story is not in the index (any more)"
 EMPTY_QUESTION = "the question has no words to search for"
+# Weight of the passage's cosine against its best sentence's when judging relevance.
+RELEVANCE_PASSAGE_WEIGHT = 0.5
+# Weight of shared words (share of the question's idf) against cosine, choosing the best sentence.
+SENTENCE_TERM_WEIGHT = 0.3
 # Passages considered for one answer (enough for several pages of "more").
 MAX_RESULTS = 30
 
@@ -68,7 +73,7 @@ class Retriever:
         self.settings = settings
         self.encoder = encoder
         self._index_dir = index_dir or settings.data_dir / "index"
-        self._state = self._calibrated(_make_state(data))
+        self._state = self._calibrated(_make_state(data, encoder))
         self._reload_lock = threading.Lock()
         # Embeds concurrent asearch questions in batches; its worker thread starts on first use.
         self._batcher = QueryBatcher(self)
@@ -99,18 +104,21 @@ class Retriever:
                 self.settings, self.encoder, self._index_dir, previous=self._state.data
             )
             if report.touched:
-                self._state = self._calibrated(_make_state(data))
+                self._state = self._calibrated(_make_state(data, self.encoder))
             return report
 
     def _calibrated(self, state: _State) -> _State:
         """``state`` with its no-answer threshold, from the cache next to the index or computed."""
         settings = self.settings
+        if settings.min_dense is not None:
+            return state  # a fixed threshold needs no calibration
         key = json.dumps(
             {
                 "index": store.fingerprint(state.data),
                 "background": calibration.background_digest(),
                 "quantile": settings.null_quantile,
-                "passage_weight": settings.passage_weight,
+                "relevance_weight": RELEVANCE_PASSAGE_WEIGHT,
+                "cap": calibration.MAX_THRESHOLD,
                 "candidates": settings.candidates,
             },
             sort_keys=True,
@@ -123,8 +131,11 @@ class Retriever:
         except (OSError, ValueError, KeyError, TypeError):
             pass
 
-        def top_scores(vectors: np.ndarray) -> np.ndarray:
-            return np.array([self._best_dense(state, v) for v in vectors], dtype=np.float32)
+        def top_scores(questions: list[str], vectors: np.ndarray) -> np.ndarray:
+            return np.array(
+                [self._null_score(state, q, v) for q, v in zip(questions, vectors, strict=True)],
+                dtype=np.float32,
+            )
 
         def encode(texts: list[str]) -> np.ndarray:
             return self.encoder.encode(texts, batch_size=settings.encode_batch_size)
@@ -135,9 +146,18 @@ class Retriever:
         log.info("no-answer threshold calibrated: dense %.3f", threshold)
         return replace(state, min_dense=threshold)
 
-    def _best_dense(self, state: _State, vector: np.ndarray) -> float:
+    def _null_score(self, state: _State, question: str, vector: np.ndarray) -> float:
+        """Best relevance of a background question; NaN when the index answers it by terms."""
         _, ids = faiss_index.search(state.data.faiss, vector, self.settings.candidates)
-        return float(self._dense(state, ids, vector).max()) if len(ids) else -1.0
+        if len(ids) == 0:
+            return float("nan")
+        relevance = self._dense(state, ids, vector, RELEVANCE_PASSAGE_WEIGHT)
+        best = int(np.argmax(relevance))
+        passage = state.data.passages[int(ids[best])]
+        text = _indexed_text(passage.text, state.stories[passage.story_id])
+        if self.coverage(question, text, state) >= self.settings.min_coverage:
+            return float("nan")
+        return float(relevance[best])
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -175,6 +195,8 @@ class Retriever:
         question = question.strip()
         if not any(c.isalnum() for c in question):
             return Answer(question=question, reason=EMPTY_QUESTION)
+        if story_id is not None and story_id not in state.rows_by_story:
+            return Answer(question=question, reason=UNKNOWN_STORY)
         searched = state.speller.correct(question)
         corrected = searched if searched != question else None
         mentioned = [(state.stories[s], q) for s, q in state.matcher.find(searched)]
@@ -188,14 +210,20 @@ class Retriever:
         t2 = time.perf_counter()
         timings = {"embed": (t1 - t0) * 1e3, "rank": (t2 - t1) * 1e3}
         mentions = tuple(info for info, _ in mentioned)
-        if not ranked or not self._relevant(ranked[0], question, state):
+        named = bool(mentioned) and story_id is None
+        if not ranked or not self._relevant(ranked[0][0], searched, vector, state, named=named):
             timings["total"] = (time.perf_counter() - started) * 1e3
             return Answer(
-                question=question, mentioned=mentions, reason=NO_MATCH, timings_ms=timings
+                question=question,
+                mentioned=mentions,
+                reason=NO_MATCH,
+                corrected=corrected,
+                timings_ms=timings,
             )
         page = ranked[offset : offset + k]
         hits = tuple(
-            self._hit(state, row, fused, dense, lex, terms) for row, fused, dense, lex in page
+            self._hit(state, row, (fused, dense, lex), terms, vector)
+            for row, fused, dense, lex in page
         )
         timings["total"] = (time.perf_counter() - started) * 1e3
         return Answer(
@@ -272,8 +300,19 @@ class Retriever:
             (int(candidates[i]), float(fused[i]), float(dense[i]), float(lex[i])) for i in order
         ]
 
-    def _dense(self, state: _State, candidates: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        """Cosine of each candidate passage, blended with that of its best sentence."""
+    def _dense(
+        self,
+        state: _State,
+        candidates: np.ndarray,
+        vector: np.ndarray,
+        passage_weight: float | None = None,
+    ) -> np.ndarray:
+        """Cosine of each candidate passage blended with that of its best sentence.
+
+        Ranking leans on the best sentence (``settings.passage_weight``); deciding whether
+        anything is relevant at all weighs both equally (:data:`RELEVANCE_PASSAGE_WEIGHT`),
+        because the best of many sentences flatters unrelated questions too.
+        """
         data = state.data
         passage = data.vectors[candidates] @ vector
         starts, ends = data.sentence_offsets[candidates], data.sentence_offsets[candidates + 1]
@@ -281,7 +320,7 @@ class Retriever:
         sims = data.sentence_vectors[rows] @ vector
         segment = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
         best_sentence = np.maximum.reduceat(sims, segment)
-        weight = self.settings.passage_weight
+        weight = self.settings.passage_weight if passage_weight is None else passage_weight
         return np.asarray(weight * passage + (1 - weight) * best_sentence, dtype=np.float32)
 
     def coverage(self, question: str, text: str, state: _State | None = None) -> float:
@@ -300,48 +339,65 @@ class Retriever:
         return found / sum(weights)
 
     def _relevant(
-        self, best: tuple[int, float, float, float], question: str, state: _State
+        self, row: int, question: str, vector: np.ndarray, state: _State, *, named: bool
     ) -> bool:
-        row, _, dense, _ = best
+        """Whether the best passage is worth showing, or the answer is "no answer"."""
         settings = self.settings
+        relevance = float(self._dense(state, np.array([row]), vector, RELEVANCE_PASSAGE_WEIGHT)[0])
+        if named and relevance >= settings.min_dense_floor:
+            return True  # it names one of our artists or bands: in scope by definition
         threshold = settings.min_dense if settings.min_dense is not None else state.min_dense
-        if dense >= max(threshold, settings.min_dense_floor):
+        if relevance >= max(threshold, settings.min_dense_floor):
             return True
         passage = state.data.passages[row]
         text = _indexed_text(passage.text, state.stories[passage.story_id])
-        return dense >= settings.min_dense_with_terms and (
+        return relevance >= settings.min_dense_with_terms and (
             self.coverage(question, text, state) >= settings.min_coverage
         )
 
     def _hit(
-        self, state: _State, row: int, fused: float, dense: float, lex: float, terms: list[str]
+        self,
+        state: _State,
+        row: int,
+        scores: tuple[float, float, float],
+        terms: list[str],
+        vector: np.ndarray,
     ) -> Hit:
         chunk = state.data.passages[row]
+        fused, dense, lexical = scores
         return Hit(
             text=chunk.text,
             story=state.stories[chunk.story_id],
             score=fused,
-            best_sentence=self._best_sentence(state, chunk.text, chunk.sentences, terms),
+            best_sentence=self._best_sentence(state, row, terms, vector),
             dense_score=dense,
-            lexical_score=lex,
+            lexical_score=lexical,
             passage_id=row,
             start=chunk.start,
             end=chunk.end,
         )
 
-    def _best_sentence(
-        self, state: _State, text: str, sentences: tuple[Span, ...], terms: list[str]
-    ) -> Span:
-        if not sentences:
-            return Span(0, len(text))
+    def _best_sentence(self, state: _State, row: int, terms: list[str], vector: np.ndarray) -> Span:
+        """The sentence closest in meaning to the question, helped by the words it shares."""
+        chunk = state.data.passages[row]
+        if not chunk.sentences:
+            return Span(0, len(chunk.text))
+        offsets = state.data.sentence_offsets
+        similarity = state.data.sentence_vectors[offsets[row] : offsets[row + 1]] @ vector
         wanted = set(terms)
-        best, best_score = sentences[0], 0.0
-        for span in sentences:
-            found = wanted.intersection(state.lexical.analyze(span.of(text)))
-            score = sum(state.lexical.idf(t) for t in found)
-            if score > best_score:
-                best, best_score = span, score
-        return best
+        total = sum(state.lexical.idf(t) for t in wanted) or 1.0
+        overlap = np.array(
+            [
+                sum(
+                    state.lexical.idf(t)
+                    for t in wanted.intersection(state.lexical.analyze(span.of(chunk.text)))
+                )
+                / total
+                for span in chunk.sentences
+            ]
+        )
+        score = similarity + SENTENCE_TERM_WEIGHT * overlap
+        return chunk.sentences[int(np.argmax(score))]
 
 
 def open_encoder(settings: RetrievalSettings) -> Encoder:
@@ -375,6 +431,18 @@ def refresh(
 ) -> tuple[store.IndexData, store.UpdateReport]:
     """Load the index in ``index_dir`` and update it to the corpus; save it if it changed."""
     spec = build_spec(settings, encoder)
+    with store.build_lock(index_dir):
+        return _refresh_locked(settings, encoder, index_dir, spec, previous, progress)
+
+
+def _refresh_locked(
+    settings: RetrievalSettings,
+    encoder: Encoder,
+    index_dir: Path,
+    spec: store.BuildSpec,
+    previous: store.IndexData | None,
+    progress: store.Progress | None,
+) -> tuple[store.IndexData, store.UpdateReport]:
     if previous is None:
         try:
             previous = store.load(index_dir, spec)
@@ -394,7 +462,7 @@ def refresh(
     return data, report
 
 
-def _make_state(data: store.IndexData) -> _State:
+def _make_state(data: store.IndexData, encoder: Encoder) -> _State:
     stories = {info.story_id: info for info in data.stories}
     lexical = LexicalIndex([_indexed_text(p.text, stories[p.story_id]) for p in data.passages])
     rows: dict[str, list[int]] = {}
@@ -407,7 +475,7 @@ def _make_state(data: store.IndexData) -> _State:
         data=data,
         lexical=lexical,
         matcher=ArtistMatcher(data.stories, vocabulary=vocabulary),
-        speller=Speller(words),
+        speller=Speller(words, encoder.lexicon()),
         stories=stories,
         rows_by_story={k: np.array(v, dtype=np.int64) for k, v in rows.items()},
     )

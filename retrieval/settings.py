@@ -23,30 +23,30 @@ class RetrievalSettings(BaseModel):
 
     corpus_dir: Path = Path("corpus")
     data_dir: Path = Path("data")
-    model: str = Field(DEFAULT_MODEL, min_length=1)
+    model: str = Field(default=DEFAULT_MODEL, min_length=1)
     backend: Literal["onnx", "torch"] = "onnx"
-    threads: int = Field(2, ge=1, le=64)
+    threads: int = Field(default=2, ge=1, le=64)
     index_type: Literal["flat", "hnsw", "ivf"] = "flat"
-    max_words: int = Field(DEFAULT_MAX_WORDS, ge=20, le=400)
-    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=20)
+    max_words: int = Field(default=DEFAULT_MAX_WORDS, ge=20, le=400)
+    top_k: int = Field(default=DEFAULT_TOP_K, ge=1, le=20)
     # How dense and lexical scores are fused: weight of the dense score in [0, 1].
-    dense_weight: float = Field(0.6, ge=0.0, le=1.0)
+    dense_weight: float = Field(default=0.8, ge=0.0, le=1.0)
     # Added to the fused score of passages from a story the question names.
-    artist_boost: float = Field(0.15, ge=0.0, le=1.0)
+    artist_boost: float = Field(default=0.3, ge=0.0, le=1.0)
     # Weight of the whole passage's cosine against its best sentence's, in the dense score.
-    passage_weight: float = Field(0.5, ge=0.0, le=1.0)
+    passage_weight: float = Field(default=0.15, ge=0.0, le=1.0)
     # "No answer" unless the best passage's dense score beats what unrelated questions
     # reach on this index (their ``null_quantile``; see retrieval.calibration), or a fixed
     # ``min_dense`` when set; or it reaches min_dense_with_terms and holds min_coverage
     # of the question's term weight (idf).
-    null_quantile: float = Field(0.99, ge=0.5, le=1.0)
-    min_dense: float | None = Field(None, ge=-1.0, le=1.0)
-    min_dense_floor: float = Field(0.2, ge=-1.0, le=1.0)
-    min_dense_with_terms: float = Field(0.25, ge=-1.0, le=1.0)
-    min_coverage: float = Field(0.75, ge=0.0, le=1.0)
+    null_quantile: float = Field(default=0.99, ge=0.5, le=1.0)
+    min_dense: float | None = Field(default=None, ge=-1.0, le=1.0)
+    min_dense_floor: float = Field(default=0.2, ge=-1.0, le=1.0)
+    min_dense_with_terms: float = Field(default=0.25, ge=-1.0, le=1.0)
+    min_coverage: float = Field(default=0.75, ge=0.0, le=1.0)
     # Candidates taken from each retriever before fusion.
-    candidates: int = Field(50, ge=5, le=1000)
-    encode_batch_size: int = Field(32, ge=1, le=1024)
+    candidates: int = Field(default=50, ge=5, le=1000)
+    encode_batch_size: int = Field(default=32, ge=1, le=1024)
 
     def resolved(self, root: Path) -> RetrievalSettings:
         """Return a copy whose relative directories are resolved against ``root``."""

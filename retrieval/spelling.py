@@ -1,4 +1,8 @@
-"""“Did you mean”: correcting misspelt question words against the corpus vocabulary."""
+"""“Did you mean”: correcting misspelt question words against the corpus vocabulary.
+
+Only words that are neither in the corpus nor real words (in the model's lexicon)
+are corrected, so "perfom" becomes "perform" but "beginner" stays "beginner".
+"""
 
 from __future__ import annotations
 
@@ -23,9 +27,10 @@ def max_edits(word: str) -> int:
 class Speller:
     """Replaces question words the corpus never uses by a corpus word one or two edits away."""
 
-    def __init__(self, vocabulary: Iterable[str]) -> None:
+    def __init__(self, vocabulary: Iterable[str], lexicon: Iterable[str] = ()) -> None:
+        """``vocabulary``: the corpus's words; ``lexicon``: real words never to correct."""
         words = {fold(w) for w in vocabulary if len(w) >= MIN_LENGTH - 1}
-        self._known = frozenset(words)
+        self._known = frozenset(words) | frozenset(fold(w) for w in lexicon)
         self._buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in sorted(words):
             self._buckets[(word[0], len(word))].append(word)

@@ -18,6 +18,8 @@ anything that does not match is rebuilt, never served.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -25,7 +27,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -228,8 +230,24 @@ def _embed(
 # --- persistence ---------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def build_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory`` so that one process builds it at a time."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "build.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def save(data: IndexData, directory: Path) -> Path:
-    """Write ``data`` as a new generation and make it the current one, atomically."""
+    """Write ``data`` as a new generation and make it the current one, atomically.
+
+    Call it under :func:`build_lock`: it removes older generations and leftovers of
+    interrupted builds.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     generation = directory / f"gen-{uuid.uuid4().hex[:12]}"
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=directory))

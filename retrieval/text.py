@@ -56,7 +56,14 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def repair(text: str) -> str:
     """Repair mis-decoded text (mojibake), normalise Unicode to NFC and line ends to ``\\n``."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip(_BOM)
-    text = ftfy.fix_text(text, normalization="NFC")
+    # Only undo mis-decoding: leave correct typography (curly quotes, ligatures, widths) alone.
+    text = ftfy.fix_text(
+        text,
+        normalization="NFC",
+        uncurl_quotes=False,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+    )
     return text.replace(_BOM, "")
 
 

@@ -102,11 +102,6 @@ def test_windows_1252_text_is_read_with_a_warning(
     assert warnings_about(caplog, "legacy.txt")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG retrieval/text.py:59 repair() calls ftfy.fix_text with its defaults, which "
-    "also uncurl quotes and apostrophes: correct text is rewritten, not only mojibake",
-)
 def test_correct_typography_is_left_alone(tmp_path: Path) -> None:
     text = "She called the song “Night Ferry” – it’s still her favourite."
     (tmp_path / "quotes.txt").write_text(text, encoding="utf-8")
@@ -137,12 +132,6 @@ def test_a_missing_corpus_directory_loads_nothing(
     assert warnings_about(caplog, "nowhere")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG retrieval/corpus.py:161 story_id is path.stem, so a.txt and a.md both get id "
-    "'a'; the index then mixes their passages under one story (duplicated passages, "
-    "one artist for both)",
-)
 def test_two_files_with_the_same_stem_do_not_share_a_story_id(tmp_path: Path) -> None:
     (tmp_path / "voss.txt").write_text(GOOD_TEXT, encoding="utf-8")
     (tmp_path / "voss.md").write_text("Oskar Lind drums for the band Fjord Static.",
@@ -373,11 +362,6 @@ def test_new_story_without_metadata_gets_a_sensible_artist(tmp_path: Path) -> No
     assert "Mirela Voss" in story.info.names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG retrieval/artists.py:117 derive_names prefers any word-like file stem over "
-    "the name in the text: concert_notes.txt gets artist 'concert notes'",
-)
 def test_plainly_named_file_does_not_become_the_artist(tmp_path: Path) -> None:
     (tmp_path / "concert_notes.txt").write_text(INVENTED, encoding="utf-8")
 

@@ -100,11 +100,6 @@ def test_invalid_environment_value_names_the_setting(
     assert variable in str(error.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG bot/settings.py:64 a misspelt section in an ARTISTBOT_ variable "
-    "(ARTISTBOT_RETRIEVALL__TOP_K) is silently ignored, while a misspelt key is refused",
-)
 def test_misspelt_section_in_the_environment_is_refused(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("ARTISTBOT_RETRIEVALL__TOP_K", "5")
 
