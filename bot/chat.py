@@ -58,6 +58,7 @@ THANKS_UP = "Thanks! Glad it helped."
 THANKS_DOWN = "Thanks for telling me; I'll note that this answer didn't help."
 NOT_ADMIN = "Sorry, only the bot's admins may reload the stories."
 UNKNOWN_ARTIST = "I don't know an artist called “{name}”. /artists lists the ones I know."
+CORRECTED = "Showing results for “{question}”."
 FOLLOW_UP = "(About {artist}, from your previous question.)"
 
 
@@ -173,7 +174,10 @@ class ChatService:
             state.last_story_id = answer.mentioned[0].story_id
         else:
             state.last_story_id = answer.hits[0].story.story_id
-        note = FOLLOW_UP.format(artist=found.follow_up.artist) if found.follow_up else ""
+        notes = [FOLLOW_UP.format(artist=found.follow_up.artist)] if found.follow_up else []
+        if answer.corrected:
+            notes.append(CORRECTED.format(question=answer.corrected))
+        note = " ".join(notes)
         return self._reply(message.platform, message.chat_id, question, found.story_id, answer,
                            offset=0, k=k, text=note)
 

@@ -48,6 +48,18 @@ async def test_out_of_corpus_question_gets_no_answer(chat: ChatService) -> None:
     assert not reply.passages and reply.answer_id is None
 
 
+async def test_misspelt_question_says_what_was_searched(chat: ChatService) -> None:
+    reply = await chat.handle(msg("Where was talgat baktybekova borrn?"))
+    assert reply.kind is ReplyKind.ANSWER
+    assert reply.passages[0].artist == TALGAT
+    assert "Showing results for" in reply.text and "born" in reply.text
+
+
+async def test_correct_question_gets_no_correction_note(chat: ChatService) -> None:
+    reply = await chat.handle(msg("Where was Talgat Baktybekova born?"))
+    assert "Showing results for" not in reply.text
+
+
 async def test_input_limits(chat: ChatService) -> None:
     for text in ("", "   \n\t "):
         reply = await chat.handle(msg(text))
