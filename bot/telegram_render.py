@@ -18,6 +18,9 @@ from bot.messages import PassageView, Reply
 
 LIMIT: int = MessageLimit.MAX_TEXT_LENGTH
 INLINE_DESCRIPTION = 120
+# A citation or an answer's note longer than this (a story header can say anything) is cut.
+CITATION_CHARS = 300
+NOTE_CHARS = 600
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
@@ -28,7 +31,8 @@ def escape(text: str) -> str:
 
 def telegram_length(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
+    # A lone surrogate (JSON can carry one) still counts as one unit instead of raising.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def render_reply(reply: Reply, *, limit: int = LIMIT) -> list[str]:
@@ -39,7 +43,7 @@ def render_reply(reply: Reply, *, limit: int = LIMIT) -> list[str]:
         lines = [escape(line[i : i + step]) for line in reply.text.split("\n")
                  for i in range(0, max(len(line), 1), step)]
         return pack(lines, limit, separator="\n") if reply.text else []
-    units = [f"<i>{escape(reply.text)}</i>"] if reply.text else []
+    units = [f"<i>{escape(clip(reply.text, NOTE_CHARS))}</i>"] if reply.text else []
     for passage in reply.passages:
         block = passage_html(passage)
         if telegram_length(block) <= limit:
@@ -56,7 +60,12 @@ def passage_html(passage: PassageView) -> str:
 
 def citation_html(passage: PassageView) -> str:
     """The citation line: artist and story."""
-    return f"— <i>{escape(passage.citation)}</i>"
+    return f"— <i>{escape(clip(passage.citation, CITATION_CHARS))}</i>"
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def inline_description(passage: PassageView) -> str:
