@@ -1,7 +1,7 @@
 """Discord rendering: a neutral :class:`~bot.messages.Reply` in, message payloads out.
 
 Pure functions, no I/O. Every piece of story or user text is escaped
-(:func:`discord.utils.escape_markdown` and :func:`discord.utils.escape_mentions`)
+(every markdown character, and :func:`discord.utils.escape_mentions`)
 and every Discord limit holds: long passages are split at paragraph, sentence
 or word boundaries (never inside the bold markup), each part keeps the citation
 in its footer, and embeds are packed into as few messages as the per-message
@@ -44,6 +44,9 @@ _CONTINUED = " (continued)"
 _CLOSERS = "\"')]\u201d\u2019"  # closing quotes and brackets after a sentence's end
 _SENTENCE = re.compile(rf"[^\n]*?(?:[.!?…]+[{re.escape(_CLOSERS)}]*(?:\s+|$)|\n+|$)", re.S)
 _WORD = re.compile(r"\S+\s*|\s+")
+# Markdown characters escaped everywhere, and markup that counts only at a line's start.
+_MARKDOWN_CHARS = re.compile(r"([\\*_`~|<\[\]])")
+_LINE_MARKUP = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>>|#|-|\d+\.)", re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +58,24 @@ class Outgoing:
 
 
 def escape(text: str) -> str:
-    """``text`` with Discord markdown and mentions (@everyone, @here, users, roles) neutralised."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    """``text`` with Discord markdown and mentions (@everyone, @here, users, roles) neutralised.
+
+    Every markdown character is escaped wherever it is, not only when a partner follows
+    (as :func:`discord.utils.escape_markdown` does): a reply is built from separately
+    escaped pieces, and a lone ``*`` in one piece would pair with one in the next. ``[``
+    (masked links) and ``<`` (mentions of any id, channels, custom emoji, timestamps,
+    commands) are escaped too, and so are quotes, headings and lists at a line's start.
+    """
+    escaped = _MARKDOWN_CHARS.sub(r"\\\1", text)
+    escaped = _LINE_MARKUP.sub(_escape_line_start, escaped)
+    return discord.utils.escape_mentions(escaped)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, mark = match["indent"], match["mark"]
+    if mark[0].isdigit():
+        return f"{indent}{mark[:-1]}\\."  # "1." -> "1\." (no ordered list)
+    return f"{indent}\\{mark}"
 
 
 def render(reply: Reply) -> list[Outgoing]:
