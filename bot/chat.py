@@ -87,7 +87,7 @@ class ChatService:
 
     async def handle(self, message: Incoming, *, k: int | None = None) -> Reply:
         """Answer a plain question (not a command); ``k`` overrides passages per answer."""
-        question = message.text.strip()
+        question = clean_text(message.text).strip()
         refusal = self._check_question(question, message)
         if refusal is not None:
             return refusal
@@ -97,7 +97,7 @@ class ChatService:
         """Run a command (``start``, ``help``, ``artists``, ``about``, ``ask``, ``more``,
         ``reload``) with its argument text."""
         name = name.lower().lstrip("/")
-        args = args.strip()
+        args = clean_text(args).strip()
         if name in ("start", "help"):
             return Reply(ReplyKind.INFO, HELP)
         if name == "artists":
@@ -270,6 +270,14 @@ class ChatService:
             f"Stories reloaded: {len(report.added)} added, {len(report.changed)} changed, "
             f"{len(report.removed)} removed ({len(self.retriever.stories)} in total).",
         )
+
+
+def clean_text(text: str) -> str:
+    """``text`` with lone surrogates (JSON can carry them) replaced by U+FFFD.
+
+    The model's tokenizer raises on them; a valid surrogate pair becomes its character.
+    """
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _view(hit: Hit) -> PassageView:
