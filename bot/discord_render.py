@@ -1,7 +1,7 @@
 """Discord rendering: a neutral :class:`~bot.messages.Reply` in, message payloads out.
 
 Pure functions, no I/O. Every piece of story or user text is escaped
-(every markdown character, and :func:`discord.utils.escape_mentions`)
+(every markdown character; a zero-width space after every ``@``)
 and every Discord limit holds: long passages are split at paragraph, sentence
 or word boundaries (never inside the bold markup), each part keeps the citation
 in its footer, and embeds are packed into as few messages as the per-message
@@ -68,7 +68,9 @@ def escape(text: str) -> str:
     """
     escaped = _MARKDOWN_CHARS.sub(r"\\\1", text)
     escaped = _LINE_MARKUP.sub(_escape_line_start, escaped)
-    return discord.utils.escape_mentions(escaped)
+    # Every "@" gets a zero-width space, not only complete mentions: a long word is cut
+    # into separately escaped pieces, and "@every" + "one" would join into a live one.
+    return escaped.replace("@", "@\u200b")
 
 
 def _escape_line_start(match: re.Match[str]) -> str:
@@ -82,7 +84,8 @@ def render(reply: Reply) -> list[Outgoing]:
     """The messages that show ``reply`` on Discord, each within every limit."""
     if reply.passages:
         return render_answer(reply)
-    return [Outgoing(content=part) for part in split_text(reply.text or "…", CONTENT_LIMIT)]
+    text = reply.text if reply.text.strip() else "…"  # Discord refuses blank messages
+    return [Outgoing(content=part) for part in split_text(text, CONTENT_LIMIT)]
 
 
 def render_answer(reply: Reply) -> list[Outgoing]:
@@ -188,7 +191,7 @@ def truncate(text: str, limit: int) -> str:
 
 
 def _header(reply: Reply) -> str:
-    if reply.text:
+    if reply.text.strip():
         return split_text(reply.text, CONTENT_LIMIT)[0]
     if reply.question:
         return f"❓ {truncate(escape(reply.question), QUESTION_HEADER_LIMIT)}"
