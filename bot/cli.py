@@ -299,7 +299,14 @@ def telegram(settings: Settings) -> None:
         )
     protect_token(bot_token)
     chat = open_chat(settings, open_retriever(settings, progress=True))
-    asyncio.run(run(build_application(settings, chat, bot_token)))
+    from telegram.error import InvalidToken
+
+    try:
+        asyncio.run(run(build_application(settings, chat, bot_token)))
+    except InvalidToken:  # its message (and traceback) would quote the token
+        raise click.ClickException(
+            "Telegram rejected TELEGRAM_BOT_TOKEN; check the token @BotFather gave you"
+        ) from None
 
 
 @cli.command("discord")

@@ -63,7 +63,11 @@ def bot_runners(
             try:
                 await telegram_adapter.run(application, stop=stop)
             except InvalidToken as error:
-                raise TokenRejected(f"Telegram rejected TELEGRAM_BOT_TOKEN ({error})") from None
+                # PTB's message quotes the token itself: never pass it on.
+                raise TokenRejected(
+                    f"Telegram rejected TELEGRAM_BOT_TOKEN ({type(error).__name__}); check the "
+                    "token @BotFather gave you"
+                ) from None
 
         runners["telegram"] = run_telegram
     if tokens.discord:
