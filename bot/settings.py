@@ -115,15 +115,17 @@ def token(variable: str) -> str | None:
     return value or None
 
 
-def _refuse_secrets(values: dict[str, Any], path: Path) -> None:
-    for section, items in values.items():
-        keys = items if isinstance(items, dict) else {section: items}
-        for key in keys:
-            if "token" in key.lower() or "secret" in key.lower():
-                raise SettingsError(
-                    f"{path}: '{section}.{key}' looks like a secret; bot tokens come from the "
-                    f"environment only ({', '.join(TOKEN_VARIABLES)}), never from a file"
-                )
+def _refuse_secrets(values: dict[str, Any], path: Path, prefix: str = "") -> None:
+    """Refuse any key that looks like a secret, in any table however deeply nested."""
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if "token" in key.lower() or "secret" in key.lower():
+            raise SettingsError(
+                f"{path}: '{name}' looks like a secret; bot tokens come from the "
+                f"environment only ({', '.join(TOKEN_VARIABLES)}), never from a file"
+            )
+        if isinstance(value, dict):
+            _refuse_secrets(value, path, f"{name}.")
 
 
 def _refuse_unknown_variables() -> None:
