@@ -57,6 +57,7 @@ class LexicalIndex:
 
     def __init__(self, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> None:
         self.analyze = Analyzer()
+        self.k1 = k1
         self._bm25 = bm25s.BM25(k1=k1, b=b)
         tokens = [self.analyze(t) or ["\x00"] for t in texts]
         self._size = len(texts)

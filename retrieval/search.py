@@ -31,6 +31,7 @@ from retrieval.lexical import LexicalIndex
 from retrieval.results import Answer, Hit, Span, StoryInfo
 from retrieval.settings import RetrievalSettings
 from retrieval.spelling import Speller
+from retrieval.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -202,11 +203,16 @@ class Retriever:
         mentioned = [(state.stories[s], q) for s, q in state.matcher.find(searched)]
         terms = state.lexical.terms(searched)
         t0 = time.perf_counter()
-        if query_vector is None or corrected is not None:
-            query_vector = self.encode_question(searched)
-        vector = query_vector
+        # A question that names a story is ranked by the rest of its words: the names
+        # already chose the story (boost), and would make all its passages look alike.
+        rest = _without_names(searched, [info for info, _ in mentioned]) if mentioned else None
+        texts = [searched] if query_vector is None or corrected is not None else []
+        texts += [rest] if rest else []
+        encoded = list(self.encoder.encode(texts, batch_size=2)) if texts else []
+        vector = query_vector if query_vector is not None and corrected is None else encoded.pop(0)
+        ranking_vector = encoded.pop(0) if rest else vector
         t1 = time.perf_counter()
-        ranked = self._rank(state, vector, terms, mentioned, story_id)
+        ranked = self._rank(state, ranking_vector, terms, mentioned, story_id)
         t2 = time.perf_counter()
         timings = {"embed": (t1 - t0) * 1e3, "rank": (t2 - t1) * 1e3}
         mentions = tuple(info for info, _ in mentioned)
@@ -222,7 +228,7 @@ class Retriever:
             )
         page = ranked[offset : offset + k]
         hits = tuple(
-            self._hit(state, row, (fused, dense, lex), terms, vector)
+            self._hit(state, row, (fused, dense, lex), terms, ranking_vector)
             for row, fused, dense, lex in page
         )
         timings["total"] = (time.perf_counter() - started) * 1e3
@@ -283,7 +289,11 @@ class Retriever:
             return []
         dense = self._dense(state, candidates, vector)
         lex = lexical[candidates]
-        top = float(lex.max()) if len(lex) else 0.0
+        if settings.lexical_scale == "query":
+            # Share of the most this question could score: one common word counts for little.
+            top = sum(state.lexical.idf(t) for t in terms) * (state.lexical.k1 + 1)
+        else:
+            top = float(lex.max()) if len(lex) else 0.0
         lex_scaled = lex / top if top > 0 else np.zeros_like(lex)
         fused = settings.dense_weight * dense + (1 - settings.dense_weight) * lex_scaled
         if mentioned and story_id is None:
@@ -479,6 +489,17 @@ def _make_state(data: store.IndexData, encoder: Encoder) -> _State:
         stories=stories,
         rows_by_story={k: np.array(v, dtype=np.int64) for k, v in rows.items()},
     )
+
+
+def _without_names(question: str, stories: Sequence[StoryInfo]) -> str | None:
+    """The question without the words of the stories' names, if at least two words remain."""
+    names = {w for story in stories for n in story.names for w in re.findall(r"\w+", fold(n))}
+    rest = [w for w in re.findall(r"[\w'’]+", question) if _bare(w) not in names]
+    return " ".join(rest) if len(rest) >= 2 and len(rest) < len(question.split()) else None
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"['’]s$", "", fold(word))
 
 
 def _indexed_text(text: str, story: StoryInfo) -> str:

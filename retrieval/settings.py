@@ -31,6 +31,9 @@ class RetrievalSettings(BaseModel):
     top_k: int = Field(default=DEFAULT_TOP_K, ge=1, le=20)
     # How dense and lexical scores are fused: weight of the dense score in [0, 1].
     dense_weight: float = Field(default=0.8, ge=0.0, le=1.0)
+    # BM25 scaled by the best candidate's score ("max") or by the most the question
+    # could score ("query").
+    lexical_scale: Literal["max", "query"] = "max"
     # Added to the fused score of passages from a story the question names.
     artist_boost: float = Field(default=0.3, ge=0.0, le=1.0)
     # Weight of the whole passage's cosine against its best sentence's, in the dense score.

@@ -33,7 +33,7 @@ def story_texts(seed_corpus: Path) -> dict[str, str]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="NOT YET MET (issue 2): measured hit@1 0.63, answerable_rejected 0.12 on the seed "
+    reason="NOT YET MET (issue 2): measured hit@1 0.69, answerable_rejected 0.12 on the seed "
     "set; all-MiniLM-L6-v2 cannot separate slang paraphrases that share no word with the "
     "stories from out-of-corpus questions, nor rank them first (see the closing note)",
 )
@@ -124,9 +124,7 @@ def test_stories_list_the_seed_artists(retriever: Retriever) -> None:
 
 # --- what a hit shows ----------------------------------------------------------------------------
 
-SAMPLE_QUESTIONS = [
-    q.question for q in read_questions(SEED_QUESTIONS) if q.answers
-][::4]
+SAMPLE_QUESTIONS = [q.question for q in read_questions(SEED_QUESTIONS) if q.answers][::4]
 
 
 @pytest.mark.parametrize("question", SAMPLE_QUESTIONS)
@@ -147,10 +145,10 @@ def test_highlighted_sentence_holds_a_word_of_the_question(
     retriever: Retriever, question: str
 ) -> None:
     analyze = Analyzer()
-    asked = set(analyze(question))
     answer = retriever.search(question, k=1)
     if not answer.found:
         pytest.skip(f"no answer to {question!r}; the quality test reports it")
+    asked = set(analyze(answer.corrected or question))  # misspelt words are searched corrected
     hit = answer.hits[0]
     sentences = [s.of(hit.text) for s in sentence_spans(hit.text)]
 
@@ -169,9 +167,7 @@ def test_answers_respect_k(retriever: Retriever) -> None:
 
 
 @pytest.mark.parametrize("story_id", [TALGAT, BAKHYT])
-def test_story_id_restricts_the_search_to_that_story(
-    retriever: Retriever, story_id: str
-) -> None:
+def test_story_id_restricts_the_search_to_that_story(retriever: Retriever, story_id: str) -> None:
     own = retriever.search(f"How did {ARTISTS[story_id]} grow up?", k=10, story_id=story_id)
     other_id = BAKHYT if story_id == TALGAT else TALGAT
     other = retriever.search(f"How did {ARTISTS[other_id]} grow up?", k=10, story_id=story_id)
@@ -182,8 +178,9 @@ def test_story_id_restricts_the_search_to_that_story(
 
 
 def test_unknown_story_id_finds_nothing(retriever: Retriever) -> None:
-    answer = retriever.search("How did the crowd react to the performance?",
-                              story_id="removed-story")
+    answer = retriever.search(
+        "How did the crowd react to the performance?", story_id="removed-story"
+    )
 
     assert answer.hits == ()
 
@@ -225,9 +222,7 @@ def test_offset_pages_without_repeats(retriever: Retriever) -> None:
         "What is the capital of France?",
     ],
 )
-def test_a_question_about_someone_else_gets_no_answer(
-    retriever: Retriever, question: str
-) -> None:
+def test_a_question_about_someone_else_gets_no_answer(retriever: Retriever, question: str) -> None:
     answer = retriever.search(question)
 
     assert not answer.found, [(h.artist, h.sentence) for h in answer.hits]
@@ -253,7 +248,10 @@ def test_results_are_frozen(retriever: Retriever) -> None:
     assert answer.found
     hit = answer.hits[0]
     values: list[tuple[object, str]] = [
-        (answer, "hits"), (hit, "text"), (hit.story, "artist"), (hit.best_sentence, "start"),
+        (answer, "hits"),
+        (hit, "text"),
+        (hit.story, "artist"),
+        (hit.best_sentence, "start"),
     ]
 
     for value, name in values:
@@ -268,5 +266,11 @@ async def test_asearch_gives_the_same_answer(retriever: Retriever) -> None:
     question = "What instrument did Bakhyt Camara's grandmother play?"
 
     answer = await retriever.asearch(question, k=3)
+    direct = retriever.search(question, k=3)
 
-    assert answer == retriever.search(question, k=3)
+    # Batching pads questions together, which moves scores in the last float digits only.
+    def seen(a: Answer) -> list[tuple[int, Span]]:
+        return [(h.passage_id, h.best_sentence) for h in a.hits]
+
+    assert seen(answer) == seen(direct)
+    assert [h.score for h in answer.hits] == pytest.approx([h.score for h in direct.hits], abs=1e-4)
