@@ -24,7 +24,7 @@ from bot.messages import (
 )
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
-from retrieval import Answer, Hit, Retriever, StoryInfo
+from retrieval import Answer, Retriever, StoryInfo
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class _Search:
     """The result of one search in a worker thread."""
 
     answer: Answer
-    story_id: str | None   # the story filter used
+    story_id: str | None  # the story filter used
     follow_up: StoryInfo | None  # set when the chat's last artist was used
 
 
@@ -113,8 +113,9 @@ class ChatService:
             if state.last_answer_id is None:
                 return Reply(ReplyKind.INFO, ASK_FIRST)
             return await self.act(
-                ActionRequest(ActionKind.MORE, state.last_answer_id, message.chat_id,
-                              message.user_id),
+                ActionRequest(
+                    ActionKind.MORE, state.last_answer_id, message.chat_id, message.user_id
+                ),
                 platform=message.platform,
             )
         if name == "reload":
@@ -124,8 +125,10 @@ class ChatService:
     async def act(self, request: ActionRequest, *, platform: str | None = None) -> Reply:
         """Handle a button press: More, helpful or not helpful."""
         record = self.conversations.answer(request.answer_id)
-        if record is None or record.chat_id != request.chat_id or (
-            platform is not None and record.platform != platform
+        if (
+            record is None
+            or record.chat_id != request.chat_id
+            or (platform is not None and record.platform != platform)
         ):
             return Reply(ReplyKind.REFUSED, STALE)
         if request.kind is ActionKind.MORE:
@@ -134,9 +137,14 @@ class ChatService:
         await asyncio.to_thread(
             self.feedback.record,
             Vote(
-                answer_id=record.answer_id, platform=record.platform, chat_id=record.chat_id,
-                user_id=request.user_id, question=record.question,
-                story_id=record.top_story_id, artist=record.top_artist, vote=vote,
+                answer_id=record.answer_id,
+                platform=record.platform,
+                chat_id=record.chat_id,
+                user_id=request.user_id,
+                question=record.question,
+                story_id=record.top_story_id,
+                artist=record.top_artist,
+                vote=vote,
             ),
         )
         return Reply(ReplyKind.INFO, THANKS_UP if vote > 0 else THANKS_DOWN)
@@ -168,8 +176,9 @@ class ChatService:
         if not answer.found:
             if answer.mentioned:
                 state.last_story_id = answer.mentioned[0].story_id
-            return Reply(ReplyKind.NO_ANSWER, NO_ANSWER.format(question=question),
-                         question=question)
+            return Reply(
+                ReplyKind.NO_ANSWER, NO_ANSWER.format(question=question), question=question
+            )
         if answer.mentioned:
             state.last_story_id = answer.mentioned[0].story_id
         else:
@@ -178,8 +187,16 @@ class ChatService:
         if answer.corrected:
             notes.append(CORRECTED.format(question=answer.corrected))
         note = " ".join(notes)
-        return self._reply(message.platform, message.chat_id, question, found.story_id, answer,
-                           offset=0, k=k, text=note)
+        return self._reply(
+            message.platform,
+            message.chat_id,
+            question,
+            found.story_id,
+            answer,
+            offset=0,
+            k=k,
+            text=note,
+        )
 
     def _search(self, question: str, last_story_id: str | None, k: int | None) -> _Search:
         """Search, staying with the chat's last artist when the question names none."""
@@ -203,23 +220,47 @@ class ChatService:
         )
         if not answer.found:
             return Reply(ReplyKind.INFO, NO_MORE)
-        return self._reply(record.platform, record.chat_id, record.question, record.story_id,
-                           answer, offset=record.next_offset, k=record.k)
+        return self._reply(
+            record.platform,
+            record.chat_id,
+            record.question,
+            record.story_id,
+            answer,
+            offset=record.next_offset,
+            k=record.k,
+        )
 
-    def _reply(self, platform: str, chat_id: str, question: str, story_id: str | None,
-               answer: Answer, *, offset: int, k: int | None, text: str = "") -> Reply:
+    def _reply(
+        self,
+        platform: str,
+        chat_id: str,
+        question: str,
+        story_id: str | None,
+        answer: Answer,
+        *,
+        offset: int,
+        k: int | None,
+        text: str = "",
+    ) -> Reply:
         top = answer.hits[0]
         record = AnswerRecord(
-            answer_id=new_answer_id(), platform=platform, chat_id=chat_id, question=question,
-            story_id=story_id, next_offset=offset + len(answer.hits), remaining=answer.remaining,
-            top_story_id=top.story.story_id, top_artist=top.artist, k=k,
+            answer_id=new_answer_id(),
+            platform=platform,
+            chat_id=chat_id,
+            question=question,
+            story_id=story_id,
+            next_offset=offset + len(answer.hits),
+            remaining=answer.remaining,
+            top_story_id=top.story.story_id,
+            top_artist=top.artist,
+            k=k,
         )
         self.conversations.remember(record)
         actions = (ActionKind.MORE,) if answer.remaining > 0 else ()
         return Reply(
             ReplyKind.ANSWER,
             text,
-            passages=tuple(_view(hit) for hit in answer.hits),
+            passages=tuple(PassageView.from_hit(hit) for hit in answer.hits),
             answer_id=record.answer_id,
             actions=(*actions, ActionKind.HELPFUL, ActionKind.UNHELPFUL),
             question=question,
@@ -278,12 +319,3 @@ def clean_text(text: str) -> str:
     The model's tokenizer raises on them; a valid surrogate pair becomes its character.
     """
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
-def _view(hit: Hit) -> PassageView:
-    return PassageView(
-        text=hit.text, best_sentence=hit.best_sentence, artist=hit.artist,
-        story_title=hit.story.title, score=hit.score,
-        dense_score=hit.dense_score, lexical_score=hit.lexical_score,
-    )
-

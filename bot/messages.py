@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from retrieval import Span
+from retrieval import Hit, Span
 
 
 class ReplyKind(StrEnum):
@@ -64,6 +64,19 @@ class PassageView:
     score: float
     dense_score: float = 0.0  # the retrievers' own scores, for the REPL's :scores
     lexical_score: float = 0.0
+
+    @classmethod
+    def from_hit(cls, hit: Hit) -> PassageView:
+        """The view of a passage the retrieval core returned."""
+        return cls(
+            text=hit.text,
+            best_sentence=hit.best_sentence,
+            artist=hit.artist,
+            story_title=hit.story.title,
+            score=hit.score,
+            dense_score=hit.dense_score,
+            lexical_score=hit.lexical_score,
+        )
 
     @property
     def citation(self) -> str:

@@ -5,26 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.messages import PassageView, Reply
-from retrieval import Answer, Hit
+from retrieval import Answer
 
 _HIGHLIGHT = "\033[1;33m"
 _DIM = "\033[2m"
 _RESET = "\033[0m"
-
-
-def render_hit(hit: Hit, number: int, *, colour: bool, scores: bool = False) -> str:
-    """One passage with its best sentence highlighted and a citation line."""
-    span, text = hit.best_sentence, hit.text
-    if colour:
-        body = f"{text[: span.start]}{_HIGHLIGHT}{span.of(text)}{_RESET}{text[span.end :]}"
-    else:
-        body = f"{text[: span.start]}»{span.of(text)}«{text[span.end :]}"
-    cite = f"— {hit.artist}, “{hit.story.title}” (score {hit.score:.3f})"
-    if scores:
-        cite += f"  dense {hit.dense_score:.3f}  bm25 {hit.lexical_score:.2f}"
-    if colour:
-        cite = f"{_DIM}{cite}{_RESET}"
-    return f"[{number}] {body}\n    {cite}"
 
 
 def render_answer(answer: Answer, *, colour: bool, scores: bool = False, first: int = 1) -> str:
@@ -32,7 +17,7 @@ def render_answer(answer: Answer, *, colour: bool, scores: bool = False, first: 
     if not answer.found:
         return f"No answer: {answer.reason}."
     return "\n\n".join(
-        render_hit(hit, first + i, colour=colour, scores=scores)
+        render_passage(PassageView.from_hit(hit), first + i, colour=colour, scores=scores)
         for i, hit in enumerate(answer.hits)
     )
 
@@ -61,7 +46,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def render_passage(passage: PassageView, number: int, *, colour: bool, scores: bool = False) -> str:
-    """One passage of a chat reply, like :func:`render_hit`."""
+    """One passage with its best sentence highlighted and a citation line."""
     span, text = passage.best_sentence, passage.text
     if colour:
         body = f"{text[: span.start]}{_HIGHLIGHT}{span.of(text)}{_RESET}{text[span.end :]}"
