@@ -45,6 +45,8 @@ class TelegramSettings(BaseModel):
 
     admins: tuple[int, ...] = ()  # user ids allowed to /reload
     base_url: str = "https://api.telegram.org/bot"
+    # Updates handled at once (across chats; each chat's messages stay in order).
+    concurrent_updates: int = Field(default=64, ge=1, le=1024)
 
 
 class DiscordSettings(BaseModel):

@@ -42,6 +42,7 @@ from bot.chat import ChatService
 from bot.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
 from bot.settings import Settings
 from bot.telegram_render import inline_description, render_reply
+from bot.telegram_updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ def build_application(settings: Settings, chat: ChatService, token: str) -> Appl
         .token(token)
         .base_url(settings.telegram.base_url)
         .rate_limiter(AIORateLimiter())
+        .concurrent_updates(PerChatUpdateProcessor(settings.telegram.concurrent_updates))
         .build()
     )
     application.bot_data["chat"] = chat
