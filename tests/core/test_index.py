@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -65,9 +66,7 @@ Answers = list[list[tuple[str, str]]]
 
 def answers(retriever: Retriever) -> Answers:
     """What a user would see for the fixed questions: (story, passage) of each hit."""
-    return [
-        [(h.story.story_id, h.text) for h in retriever.search(q, k=3).hits] for q in QUESTIONS
-    ]
+    return [[(h.story.story_id, h.text) for h in retriever.search(q, k=3).hits] for q in QUESTIONS]
 
 
 def generations(index_dir: Path) -> list[str]:
@@ -85,8 +84,9 @@ def assert_nothing_embedded_from(spy: CountingEncoder, *unchanged: str) -> None:
             assert embedded not in text, f"re-embedded an unchanged story: {embedded[:60]!r}"
 
 
-def stored_passages(index_dir: Path, settings: RetrievalSettings, model: Encoder,
-                    story_id: str) -> list[str]:
+def stored_passages(
+    index_dir: Path, settings: RetrievalSettings, model: Encoder, story_id: str
+) -> list[str]:
     data = store.load(index_dir, build_spec(settings, model))
     return [p.text for p in data.passages if p.story_id == story_id]
 
@@ -196,8 +196,9 @@ def test_reopening_an_unchanged_corpus_reports_nothing(
 # --- incremental updates -------------------------------------------------------------------------
 
 
-def update(work: Workspace, retriever: Retriever, spy: CountingEncoder, via: str
-           ) -> tuple[Retriever, UpdateReport]:
+def update(
+    work: Workspace, retriever: Retriever, spy: CountingEncoder, via: str
+) -> tuple[Retriever, UpdateReport]:
     """Bring the index up to date the way the bot does: reload in place, or open again."""
     if via == "reload":
         retriever.encoder = spy
@@ -436,24 +437,37 @@ print("done", flush=True)
 """
 
 
+# Fixed points, plus seeded random points in the update (reproducible, spread over the build).
+RANDOM_KILLS = [
+    f"{random.Random(2026 + i).uniform(0.1, 6.0):.2f}s into the update" for i in range(4)
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_after", ["0.3s", "1s", "2s", "0.5s into the update"])
+@pytest.mark.parametrize("kill_after", ["0.3s", "1s", "2s", "0.5s into the update", *RANDOM_KILLS])
 def test_killed_build_leaves_the_previous_index(
     work: Workspace, model: CachedEncoder, session_data_dir: Path, tmp_path: Path, kill_after: str
 ) -> None:
     big_corpus = tmp_path / "squad"
     shutil.copytree(SQUAD_CORPUS, big_corpus)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    command = [sys.executable, "-c", BUILD_SCRIPT, str(big_corpus), str(session_data_dir),
-               str(work.index_dir)]
+    command = [
+        sys.executable,
+        "-c",
+        BUILD_SCRIPT,
+        str(big_corpus),
+        str(session_data_dir),
+        str(work.index_dir),
+    ]
 
-    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True) as process:
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
         assert process.stdout is not None and process.stderr is not None
         if kill_after.endswith("update"):
             line = process.stdout.readline()
             assert line.strip() == "updating", process.stderr.read()
-            time.sleep(0.5)
+            time.sleep(float(kill_after.split("s ")[0]))
         else:
             time.sleep(float(kill_after.rstrip("s")))
         still_running = process.poll() is None
