@@ -205,7 +205,11 @@ class Retriever:
         t0 = time.perf_counter()
         # A question that names a story is ranked by the rest of its words: the names
         # already chose the story (boost), and would make all its passages look alike.
-        rest = _without_names(searched, [info for info, _ in mentioned]) if mentioned else None
+        rest = (
+            _without_names(searched, [info for info, _ in mentioned])
+            if mentioned and self.settings.rank_without_names
+            else None
+        )
         texts = [searched] if query_vector is None or corrected is not None else []
         texts += [rest] if rest else []
         encoded = list(self.encoder.encode(texts, batch_size=2)) if texts else []
