@@ -119,14 +119,16 @@ def repl(settings: Settings) -> None:
     ).run()
 
 
-@cli.command("eval")
-@click.option(
+corpus_option = click.option(
     "--corpus",
-    "corpus",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     default=None,
     help="Story folder (default: the configured corpus).",
 )
+
+
+@cli.command("eval")
+@corpus_option
 @click.option(
     "--questions",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -158,12 +160,7 @@ def eval_command(
 
 
 @cli.command()
-@click.option(
-    "--corpus",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=None,
-    help="Story folder (default: the configured corpus).",
-)
+@corpus_option
 @click.option(
     "--questions",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),

@@ -36,13 +36,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from retrieval import bench_load
+from retrieval import bench_load, store
 from retrieval import vectors as faiss_index
 from retrieval.corpus import iter_story_paths, load_story
 from retrieval.embedding import Encoder
@@ -119,10 +118,10 @@ def measure_ours(
     """Build, cold start, warm latency, concurrency and update figures of our core."""
     result: dict[str, Any] = {}
     log.info("bench: full build (fresh process)")
-    result["build"] = _with_rates(child("build", settings))
+    _keep(result, "ours", "build", _with_rates(child("build", settings)))
     log.info("bench: cold start x%d", options.repeats)
     cold = options.cold_start or _child_cold_start
-    result["cold_start"] = cold_start(cold, settings, questions[0], options.repeats)
+    _keep(result, "ours", "cold_start", cold_start(cold, settings, questions[0], options.repeats))
     loaded = [child("load", settings, "--question", questions[0]) for _ in range(options.repeats)]
     result["rss_after_load_mb"] = bench_load.median_of(loaded)["rss_after_load_mb"]
     result["first_answer_in_process_s"] = bench_load.median_of(loaded)["first_answer_s"]
@@ -130,15 +129,15 @@ def measure_ours(
     retriever = Retriever.open(settings, encoder=encoder)
     sample = questions[: options.latency_questions]
     log.info("bench: warm latency (%d questions x%d)", len(sample), options.repeats)
-    result["latency"] = {
+    _keep(result, "ours", "latency", {
         "dense": bench_load.warm_latency(_dense_path(retriever), sample, repeats=options.repeats),
         "lexical": bench_load.warm_latency(
             _lexical_path(retriever), sample, repeats=options.repeats
         ),
         "core": bench_load.warm_latency(retriever.search, sample, repeats=options.repeats),
-    }
+    })
     log.info("bench: concurrent askers %s", options.levels)
-    result["concurrency"] = _batched_levels(retriever, questions, options)
+    _keep(result, "ours", "concurrency", _batched_levels(retriever, questions, options))
 
     async def unbatched(question: str) -> object:
         return await asyncio.to_thread(retriever.search, question)
@@ -151,7 +150,7 @@ def measure_ours(
         repeats=options.repeats,
     )
     log.info("bench: incremental update x%d", options.repeats)
-    result["update"] = _update_ours(retriever, settings.corpus_dir, options.repeats)
+    _keep(result, "ours", "update", _update_ours(retriever, settings.corpus_dir, options.repeats))
     retriever._batcher.close()
     return result
 
@@ -229,7 +228,8 @@ def measure_baseline(
 
     result: dict[str, Any] = {}
     log.info("bench: baseline build (fresh process)")
-    result["build"] = _with_rates(child("baseline-build", settings, "--out", str(out)))
+    build = _with_rates(child("baseline-build", settings, "--out", str(out)))
+    _keep(result, "baseline", "build", build)
     log.info("bench: baseline cold start x%d", options.repeats)
     starts, loaded = [], []
     for _ in range(options.repeats):
@@ -238,7 +238,7 @@ def measure_baseline(
             child("baseline-load", settings, "--out", str(out), "--question", questions[0])
         )
         starts.append({"wall_s": time.perf_counter() - started})
-    result["cold_start"] = bench_load.median_of(starts)
+    _keep(result, "baseline", "cold_start", bench_load.median_of(starts))
     result["rss_after_load_mb"] = bench_load.median_of(loaded)["rss_after_load_mb"]
     result["first_answer_in_process_s"] = bench_load.median_of(loaded)["first_answer_s"]
 
@@ -246,15 +246,15 @@ def measure_baseline(
     sample = questions[: options.latency_questions]
     log.info("bench: baseline warm latency")
     whole = bench_load.warm_latency(baseline.search, sample, repeats=options.repeats)
-    result["latency"] = {"dense": whole, "lexical": None, "core": whole}
+    _keep(result, "baseline", "latency", {"dense": whole, "lexical": None, "core": whole})
 
     async def ask(question: str) -> object:
         return await asyncio.to_thread(baseline.search, question)
 
     log.info("bench: baseline concurrent askers %s", options.levels)
-    result["concurrency"] = bench_load.concurrency(
+    _keep(result, "baseline", "concurrency", bench_load.concurrency(
         ask, questions, levels=options.levels, total=options.requests, repeats=options.repeats
-    )
+    ))
     log.info("bench: baseline incremental update")
     source = _median_story(settings.corpus_dir)
     runs = []
@@ -265,7 +265,7 @@ def measure_baseline(
         count = baseline.add([story], batch_size=settings.encode_batch_size)
         baseline.save(out)
         runs.append({"wall_s": time.perf_counter() - started, "embedded_passages": count})
-    result["update"] = {**bench_load.median_of(runs), "story": source.name}
+    _keep(result, "baseline", "update", {**bench_load.median_of(runs), "story": source.name})
     return result
 
 
@@ -293,6 +293,7 @@ def build_vs_size(
             row["baseline"] = _with_rates(
                 child("baseline-build", ours, "--out", str(part / "baseline"))
             )
+        log.info("bench result build_vs_size: %s", json.dumps(row))
         rows.append(row)
         shutil.rmtree(part, ignore_errors=True)
     last: dict[str, Any] = {"stories": full["stories"], "ours": full}
@@ -302,6 +303,12 @@ def build_vs_size(
 
 
 # -- pieces -----------------------------------------------------------------------------------
+
+
+def _keep(result: dict[str, Any], side: str, key: str, value: Any) -> None:
+    """Store a figure and log it at once: a run cut short still leaves what it measured."""
+    result[key] = value
+    log.info("bench result %s %s: %s", side, key, json.dumps(value))
 
 
 def child(command: str, settings: RetrievalSettings, *args: str) -> dict[str, Any]:
@@ -400,12 +407,7 @@ def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     import psutil
 
-    versions = {}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
+    versions = store.library_versions(_LIBRARIES)
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),

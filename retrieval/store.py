@@ -101,10 +101,10 @@ class IndexData:
             self.faiss = faiss_index.build_index(self.vectors, self.spec.index_type)
 
 
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries whose behaviour the stored index depends on."""
+def library_versions(names: Sequence[str] = _LIBRARIES) -> dict[str, str]:
+    """Versions of ``names`` (by default the libraries the stored index depends on)."""
     versions = {}
-    for name in _LIBRARIES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
