@@ -56,11 +56,17 @@ def warm_latency(
     runs = []
     for _ in range(repeats):
         times = []
+        cpu = time.process_time()
         for question in questions:
             started = time.perf_counter()
             call(question)
             times.append((time.perf_counter() - started) * 1e3)
-        runs.append({**summary(times), "questions": len(times)})
+        cpu = time.process_time() - cpu
+        runs.append({
+            **summary(times),
+            "cpu_ms_per_question": round(cpu * 1e3 / max(1, len(times)), 3),
+            "questions": len(times),
+        })
     return median_of(runs)
 
 
@@ -91,9 +97,9 @@ async def closed_loop(
             latencies.append((time.perf_counter() - started) * 1e3)
 
     prober = asyncio.create_task(probe())
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(asker() for _ in range(askers)))
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     running = False
     await prober
     return {
@@ -101,6 +107,9 @@ async def closed_loop(
         "questions": len(latencies),
         "qps": round(len(latencies) / wall, 1),
         **summary(latencies),
+        # CPU of the whole process (every thread) per question: what the work costs,
+        # nearly independent of other processes competing for the cores.
+        "cpu_ms_per_question": round(cpu * 1e3 / max(1, len(latencies)), 3),
         "loop_lag_max_ms": round(max(lags, default=0.0), 2),
     }
 

@@ -37,12 +37,16 @@ def render(report: dict[str, Any]) -> str:
     for path in ("dense", "lexical", "core"):
         row(f"warm {path} p50 ms", "latency", path, "p50_ms")
         row(f"warm {path} p99 ms", "latency", path, "p99_ms")
+    row("warm core CPU ms/question", "latency", "core", "cpu_ms_per_question")
     for index, level in enumerate(ours["concurrency"]):
         askers = level["askers"]
         row(f"{askers} askers: questions/s", "concurrency", str(index), "qps")
         row(f"{askers} askers: p99 ms", "concurrency", str(index), "p99_ms")
+        row(f"{askers} askers: CPU ms/question", "concurrency", str(index),
+            "cpu_ms_per_question")
     unbatched = ", ".join(
-        f"{x['askers']}: {x['qps']} q/s p99 {x['p99_ms']} ms"
+        f"{x['askers']}: {x['qps']} q/s p99 {x['p99_ms']} ms "
+        f"CPU {x.get('cpu_ms_per_question', '-')} ms/q"
         for x in ours.get("concurrency_unbatched", [])
     )
     if unbatched:
