@@ -69,6 +69,8 @@ def repair(text: str) -> str:
 
 def fold(text: str) -> str:
     """Case-fold and strip accents, for matching names the way people type them."""
+    if text.isascii():
+        return text.lower()  # the same result, without a pass over every character
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
