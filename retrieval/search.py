@@ -15,8 +15,9 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,8 @@ RELEVANCE_PASSAGE_WEIGHT = 0.5
 SENTENCE_TERM_WEIGHT = 0.3
 # Passages considered for one answer (enough for several pages of "more").
 MAX_RESULTS = 30
+# Passages whose sentences' search terms are kept, for choosing the best sentence quickly.
+SENTENCE_TERMS_CACHED = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,8 @@ class _State:
     speller: Speller
     stories: dict[str, StoryInfo]
     rows_by_story: dict[str, np.ndarray]
+    # The search terms of each sentence of a passage (by row), computed once per passage.
+    sentence_terms: Callable[[int], tuple[frozenset[str], ...]]
     # Dense score an answer must reach (see retrieval.calibration).
     min_dense: float = 1.0
 
@@ -118,6 +123,7 @@ class Retriever:
                 "index": store.fingerprint(state.data),
                 "background": calibration.background_digest(),
                 "quantile": settings.null_quantile,
+                "queries": [settings.backend, settings.query_precision],
                 "relevance_weight": RELEVANCE_PASSAGE_WEIGHT,
                 "cap": calibration.MAX_THRESHOLD,
                 "candidates": settings.candidates,
@@ -139,7 +145,7 @@ class Retriever:
             )
 
         def encode(texts: list[str]) -> np.ndarray:
-            return self.encoder.encode(texts, batch_size=settings.encode_batch_size)
+            return self.encoder.encode_queries(texts, batch_size=settings.encode_batch_size)
 
         threshold = calibration.null_threshold(top_scores, encode, settings.null_quantile)
         if self._index_dir.is_dir():
@@ -212,7 +218,7 @@ class Retriever:
         )
         texts = [searched] if query_vector is None or corrected is not None else []
         texts += [rest] if rest else []
-        encoded = list(self.encoder.encode(texts, batch_size=2)) if texts else []
+        encoded = list(self.encoder.encode_queries(texts, batch_size=2)) if texts else []
         vector = query_vector if query_vector is not None and corrected is None else encoded.pop(0)
         ranking_vector = encoded.pop(0) if rest else vector
         t1 = time.perf_counter()
@@ -255,7 +261,9 @@ class Retriever:
 
     def encode_question(self, question: str) -> np.ndarray:
         """The question's normalised vector."""
-        return np.asarray(self.encoder.encode([question], batch_size=1)[0], dtype=np.float32)
+        return np.asarray(
+            self.encoder.encode_queries([question], batch_size=1)[0], dtype=np.float32
+        )
 
     # -- ranking ---------------------------------------------------------------------------
 
@@ -398,16 +406,12 @@ class Retriever:
             return Span(0, len(chunk.text))
         offsets = state.data.sentence_offsets
         similarity = state.data.sentence_vectors[offsets[row] : offsets[row + 1]] @ vector
-        wanted = set(terms)
-        total = sum(state.lexical.idf(t) for t in wanted) or 1.0
+        weights = {t: state.lexical.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
         overlap = np.array(
             [
-                sum(
-                    state.lexical.idf(t)
-                    for t in wanted.intersection(state.lexical.analyze(span.of(chunk.text)))
-                )
-                / total
-                for span in chunk.sentences
+                sum(weights[t] for t in present.intersection(weights)) / total
+                for present in state.sentence_terms(row)
             ]
         )
         score = similarity + SENTENCE_TERM_WEIGHT * overlap
@@ -421,6 +425,7 @@ def open_encoder(settings: RetrievalSettings) -> Encoder:
         backend=settings.backend,
         data_dir=settings.data_dir,
         threads=settings.threads,
+        query_precision=settings.query_precision,
     )
 
 
@@ -482,6 +487,12 @@ def _make_state(data: store.IndexData, encoder: Encoder) -> _State:
     rows: dict[str, list[int]] = {}
     for row, passage in enumerate(data.passages):
         rows.setdefault(passage.story_id, []).append(row)
+
+    @lru_cache(maxsize=SENTENCE_TERMS_CACHED)
+    def sentence_terms(row: int) -> tuple[frozenset[str], ...]:
+        chunk = data.passages[row]
+        return tuple(frozenset(lexical.analyze(span.of(chunk.text))) for span in chunk.sentences)
+
     vocabulary = {w for p in data.passages for w in p.text.lower().split()}
     words = {w for p in data.passages for w in re.findall(r"[^\W\d_]+", p.text.lower())}
     words |= {w for s in data.stories for n in s.names for w in re.findall(r"[^\W\d_]+", n.lower())}
@@ -492,6 +503,7 @@ def _make_state(data: store.IndexData, encoder: Encoder) -> _State:
         speller=Speller(words, encoder.lexicon()),
         stories=stories,
         rows_by_story={k: np.array(v, dtype=np.int64) for k, v in rows.items()},
+        sentence_terms=sentence_terms,
     )
 
 

@@ -37,7 +37,7 @@ class GatedEncoder:
             self.release.set()
         self.fail = fail
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
         self.calls.append(list(texts))
         self.entered.set()
         if not self.release.wait(WAIT):

@@ -7,7 +7,7 @@ one real model; everything here wraps or copies, and never loads a model again.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,17 +66,28 @@ class CachedEncoder:
         self.dimension = inner.dimension
         self.max_tokens = inner.max_tokens
         self._vectors: dict[str, np.ndarray] = {}
+        self._query_vectors: dict[str, np.ndarray] = {}
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        return self._cached(self._vectors, self.inner.encode, texts, batch_size)
+
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
+        return self._cached(self._query_vectors, self.inner.encode_queries, texts, batch_size)
+
+    def _cached(
+        self,
+        cache: dict[str, np.ndarray],
+        encode: Callable[..., np.ndarray],
+        texts: Sequence[str],
+        batch_size: int,
+    ) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
         if missing:
-            for text, vector in zip(
-                missing, self.inner.encode(missing, batch_size=batch_size), strict=True
-            ):
-                self._vectors[text] = vector
+            for text, vector in zip(missing, encode(missing, batch_size=batch_size), strict=True):
+                cache[text] = vector
         if not texts:
             return np.empty((0, self.dimension), dtype=np.float32)
-        return np.stack([self._vectors[t] for t in texts])
+        return np.stack([cache[t] for t in texts])
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)

@@ -1,0 +1,62 @@
+"""The encoders: the int8 question path against the float32 model it was made from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from retrieval import RetrievalSettings
+from retrieval.embedding import QUANTISED_FILE, Encoder
+from retrieval.search import open_encoder
+
+SEED_QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "seeds" / "questions.jsonl"
+
+
+def seed_questions() -> list[str]:
+    lines = SEED_QUESTIONS.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines if line.strip()]
+
+
+def test_int8_questions_point_where_float32_ones_do(
+    encoder: Encoder, retrieval_settings: RetrievalSettings
+) -> None:
+    reference = open_encoder(retrieval_settings.model_copy(update={"query_precision": "float32"}))
+    questions = seed_questions()
+
+    fast = encoder.encode_queries(questions)
+    exact = reference.encode_queries(questions)
+
+    assert fast.shape == exact.shape == (len(questions), encoder.dimension)
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    cosines = (fast * exact).sum(axis=1)
+    assert cosines.min() > 0.98, f"worst question: {questions[int(cosines.argmin())]!r}"
+    # Passages are embedded by the float32 model whatever the question precision.
+    passage = "Talgat played the dombra on every stage."
+    assert np.allclose(encoder.encode([passage]), reference.encode([passage]), atol=1e-6)
+
+
+def test_a_question_gets_the_same_vector_whatever_it_is_embedded_with(encoder: Encoder) -> None:
+    questions = seed_questions()
+    alone = np.stack([encoder.encode_queries([q])[0] for q in questions[:8]])
+
+    together = encoder.encode_queries(questions[:8], batch_size=8)
+    shuffled = encoder.encode_queries(questions[7::-1], batch_size=8)[::-1]
+
+    assert np.array_equal(together, alone)
+    assert np.array_equal(shuffled, alone)
+
+
+def test_the_int8_copy_is_made_once_next_to_the_export(
+    encoder: Encoder, retrieval_settings: RetrievalSettings
+) -> None:
+    copies = list((retrieval_settings.data_dir / "models").glob(f"*/{QUANTISED_FILE}"))
+    assert len(copies) == 1
+    made = copies[0].stat().st_mtime_ns
+
+    again = open_encoder(retrieval_settings)
+    again.encode_queries(["who plays the dombra?"])
+
+    assert copies[0].stat().st_mtime_ns == made
+    assert not [p for p in copies[0].parent.iterdir() if p.name.startswith(".")]
