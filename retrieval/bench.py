@@ -129,23 +129,38 @@ def measure_ours(
     retriever = Retriever.open(settings, encoder=encoder)
     sample = questions[: options.latency_questions]
     log.info("bench: warm latency (%d questions x%d)", len(sample), options.repeats)
-    _keep(result, "ours", "latency", {
-        "dense": bench_load.warm_latency(_dense_path(retriever), sample, repeats=options.repeats),
-        "lexical": bench_load.warm_latency(
-            _lexical_path(retriever), sample, repeats=options.repeats
-        ),
-        "core": bench_load.warm_latency(retriever.search, sample, repeats=options.repeats),
-    })
+    _keep(
+        result,
+        "ours",
+        "latency",
+        {
+            "dense": bench_load.warm_latency(
+                _dense_path(retriever), sample, repeats=options.repeats
+            ),
+            "lexical": bench_load.warm_latency(
+                _lexical_path(retriever), sample, repeats=options.repeats
+            ),
+            "core": bench_load.warm_latency(retriever.search, sample, repeats=options.repeats),
+        },
+    )
     log.info("bench: concurrent askers %s", options.levels)
     _keep(result, "ours", "concurrency", _batched_levels(retriever, questions, options))
 
     async def unbatched(question: str) -> object:
         return await asyncio.to_thread(retriever.search, question)
 
-    _keep(result, "ours", "concurrency_unbatched", bench_load.concurrency(
-        unbatched, questions, levels=options.levels, total=options.requests,
-        repeats=options.repeats,
-    ))
+    _keep(
+        result,
+        "ours",
+        "concurrency_unbatched",
+        bench_load.concurrency(
+            unbatched,
+            questions,
+            levels=options.levels,
+            total=options.requests,
+            repeats=options.repeats,
+        ),
+    )
     log.info("bench: incremental update x%d", options.repeats)
     _keep(result, "ours", "update", _update_ours(retriever, settings.corpus_dir, options.repeats))
     retriever._batcher.close()
@@ -249,9 +264,14 @@ def measure_baseline(
         return await asyncio.to_thread(baseline.search, question)
 
     log.info("bench: baseline concurrent askers %s", options.levels)
-    _keep(result, "baseline", "concurrency", bench_load.concurrency(
-        ask, questions, levels=options.levels, total=options.requests, repeats=options.repeats
-    ))
+    _keep(
+        result,
+        "baseline",
+        "concurrency",
+        bench_load.concurrency(
+            ask, questions, levels=options.levels, total=options.requests, repeats=options.repeats
+        ),
+    )
     log.info("bench: baseline incremental update")
     source = _median_story(settings.corpus_dir)
     runs = []

@@ -62,11 +62,13 @@ def warm_latency(
             call(question)
             times.append((time.perf_counter() - started) * 1e3)
         cpu = time.process_time() - cpu
-        runs.append({
-            **summary(times),
-            "cpu_ms_per_question": round(cpu * 1e3 / max(1, len(times)), 3),
-            "questions": len(times),
-        })
+        runs.append(
+            {
+                **summary(times),
+                "cpu_ms_per_question": round(cpu * 1e3 / max(1, len(times)), 3),
+                "questions": len(times),
+            }
+        )
     return median_of(runs)
 
 

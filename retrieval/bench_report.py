@@ -42,8 +42,7 @@ def render(report: dict[str, Any]) -> str:
         askers = level["askers"]
         row(f"{askers} askers: questions/s", "concurrency", str(index), "qps")
         row(f"{askers} askers: p99 ms", "concurrency", str(index), "p99_ms")
-        row(f"{askers} askers: CPU ms/question", "concurrency", str(index),
-            "cpu_ms_per_question")
+        row(f"{askers} askers: CPU ms/question", "concurrency", str(index), "cpu_ms_per_question")
     unbatched = ", ".join(
         f"{x['askers']}: {x['qps']} q/s p99 {x['p99_ms']} ms "
         f"CPU {x.get('cpu_ms_per_question', '-')} ms/q"
