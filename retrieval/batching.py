@@ -1,14 +1,15 @@
-"""Micro-batching of concurrent questions: one model call embeds many of them.
+"""Micro-batching of concurrent questions: one encoder call embeds many of them.
 
-A bot in a busy server gets many questions at once. Embedding them one at a
-time wastes most of what the model can do: all-MiniLM-L6-v2 on ONNX Runtime
-answers several times more questions per second when it embeds them in batches.
+A bot in a busy server gets many questions at once. Handing them to the encoder
+together lets it use every core: the int8 query model runs them one per call on
+parallel single-threaded lanes, the float32 model in batches.
 
 :class:`QueryBatcher` is what :meth:`Retriever.asearch` uses: a coroutine
 enqueues its question and awaits a future; one worker thread takes whatever is
-queued (up to ``max_batch``), embeds it in one encoder call (length-sorted
+queued (up to ``max_batch``), embeds every text those questions need
+(:meth:`Retriever.query_texts`) in one encoder call (float32: length-sorted
 chunks of :data:`EMBED_CHUNK`, so short questions are not padded to long ones),
-ranks each question with its vector (``Retriever.search(query_vector=...)``) and
+ranks each question with its vectors (``Retriever.search(vectors=...)``) and
 resolves each future as soon as its answer is ready. Nothing waits for a batch
 to fill: a lone question is embedded at once, and questions arriving while the
 worker is busy form the next batch. The event loop never blocks: enqueueing is a
@@ -167,9 +168,9 @@ class QueryBatcher:
             return
         for request in live:
             options = request.options
-            vector = vectors.get(id(request))
-            if vector is not None:
-                options = {**options, "query_vector": vector}
+            known = vectors.get(id(request))
+            if known is not None:
+                options = {**options, "vectors": known}
             try:
                 answer = self._retriever.search(request.question, **options)
             except Exception as exc:
@@ -177,23 +178,30 @@ class QueryBatcher:
             else:
                 _resolve(request, answer, None)
 
-    def _embed(self, batch: list[_Request]) -> dict[int, np.ndarray]:
-        """One model call for every question in ``batch`` that needs a vector, by request id."""
-        wanted = [
-            r
+    def _embed(self, batch: list[_Request]) -> dict[int, dict[str, np.ndarray]]:
+        """One encoder call for every text the questions in ``batch`` need, by request id."""
+        wanted = {
+            id(r): self._retriever.query_texts(r.question)
             for r in batch
-            if r.options.get("query_vector") is None and any(c.isalnum() for c in r.question)
-        ]
-        if not wanted:
+            if r.options.get("vectors") is None and any(c.isalnum() for c in r.question)
+        }
+        texts = list(dict.fromkeys(t for needed in wanted.values() for t in needed))
+        if not texts:
             return {}
-        texts = [r.question.strip() for r in wanted]
-        vectors = self._retriever.encoder.encode_queries(
-            texts, batch_size=min(len(texts), EMBED_CHUNK)
+        vectors = dict(
+            zip(
+                texts,
+                self._retriever.encoder.encode_queries(
+                    texts, batch_size=min(len(texts), EMBED_CHUNK)
+                ),
+                strict=True,
+            )
         )
         self.batches += 1
-        self.batched_questions += len(texts)
+        self.batched_questions += len(wanted)
         return {
-            id(r): np.asarray(v, dtype=np.float32) for r, v in zip(wanted, vectors, strict=True)
+            request: {t: np.asarray(vectors[t], dtype=np.float32) for t in needed}
+            for request, needed in wanted.items()
         }
 
 

@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -63,6 +63,24 @@ class _State:
     sentence_terms: Callable[[int], tuple[frozenset[str], ...]]
     # Dense score an answer must reach (see retrieval.calibration).
     min_dense: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """What a question is searched as: spelling corrected, names found, names removed.
+
+    A question that names a story is ranked by the rest of its words (``rest``): the
+    names already chose the story (boost), and would make all its passages look alike.
+    """
+
+    searched: str
+    mentioned: list[tuple[StoryInfo, float]]
+    rest: str | None
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The texts to embed: the question as searched, and its rest if any."""
+        return (self.searched, self.rest) if self.rest else (self.searched,)
 
 
 class Retriever:
@@ -189,12 +207,13 @@ class Retriever:
         k: int | None = None,
         offset: int = 0,
         story_id: str | None = None,
-        query_vector: np.ndarray | None = None,
+        vectors: Mapping[str, np.ndarray] | None = None,
     ) -> Answer:
         """Answer ``question`` with up to ``k`` passages, skipping the first ``offset``.
 
         ``story_id`` restricts the search to one story (follow-up questions).
-        ``query_vector`` lets a caller that embeds questions in batches pass the vector in.
+        ``vectors`` lets a caller that embeds questions in batches pass in the vectors of
+        :meth:`query_texts`; any text missing from it is embedded here.
         """
         started = time.perf_counter()
         state = self._state
@@ -204,23 +223,18 @@ class Retriever:
             return Answer(question=question, reason=EMPTY_QUESTION)
         if story_id is not None and story_id not in state.rows_by_story:
             return Answer(question=question, reason=UNKNOWN_STORY)
-        searched = state.speller.correct(question)
+        query = self._query(state, question)
+        searched, mentioned, rest = query.searched, query.mentioned, query.rest
         corrected = searched if searched != question else None
-        mentioned = [(state.stories[s], q) for s, q in state.matcher.find(searched)]
         terms = state.lexical.terms(searched)
         t0 = time.perf_counter()
-        # A question that names a story is ranked by the rest of its words: the names
-        # already chose the story (boost), and would make all its passages look alike.
-        rest = (
-            _without_names(searched, [info for info, _ in mentioned])
-            if mentioned and self.settings.rank_without_names
-            else None
-        )
-        texts = [searched] if query_vector is None or corrected is not None else []
-        texts += [rest] if rest else []
-        encoded = list(self.encoder.encode_queries(texts, batch_size=2)) if texts else []
-        vector = query_vector if query_vector is not None and corrected is None else encoded.pop(0)
-        ranking_vector = encoded.pop(0) if rest else vector
+        known = dict(vectors or {})
+        missing = [t for t in query.texts if t not in known]
+        if missing:
+            known.update(zip(missing, self.encoder.encode_queries(missing), strict=True))
+        vector = known[searched]
+        # A question that names a story is ranked by the rest of its words (see _Query).
+        ranking_vector = known[rest] if rest else vector
         t1 = time.perf_counter()
         ranked = self._rank(state, ranking_vector, terms, mentioned, story_id)
         t2 = time.perf_counter()
@@ -251,11 +265,25 @@ class Retriever:
             timings_ms=timings,
         )
 
+    def query_texts(self, question: str) -> tuple[str, ...]:
+        """The texts :meth:`search` embeds for ``question`` (for callers that batch them)."""
+        return self._query(self._state, question.strip()).texts
+
+    def _query(self, state: _State, question: str) -> _Query:
+        searched = state.speller.correct(question)
+        mentioned = [(state.stories[s], q) for s, q in state.matcher.find(searched)]
+        rest = (
+            _without_names(searched, [info for info, _ in mentioned])
+            if mentioned and self.settings.rank_without_names
+            else None
+        )
+        return _Query(searched, mentioned, rest)
+
     async def asearch(self, question: str, **options: object) -> Answer:
         """:meth:`search` off the event loop; concurrent questions are embedded in batches.
 
         The question joins a queue; one worker thread embeds up to 32 queued questions in
-        one model call and ranks each (see :mod:`retrieval.batching`).
+        one encoder call and ranks each (see :mod:`retrieval.batching`).
         """
         return await self._batcher.search(question, **options)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -55,12 +55,19 @@ class StubRetriever:
         self.searched: list[tuple[str, float | None, dict[str, object]]] = []
         self.broken = broken
 
+    def query_texts(self, question: str) -> tuple[str, ...]:
+        return (question.strip(),)
+
     def search(
-        self, question: str, *, query_vector: np.ndarray | None = None, **options: object
+        self,
+        question: str,
+        *,
+        vectors: Mapping[str, np.ndarray] | None = None,
+        **options: object,
     ) -> Answer:
         if question == self.broken:
             raise ValueError(f"cannot search {question!r}")
-        first = None if query_vector is None else float(query_vector[0])
+        first = None if vectors is None else float(vectors[question.strip()][0])
         self.searched.append((question, first, options))
         return Answer(question=question)
 
@@ -138,7 +145,7 @@ async def test_options_reach_search_and_given_vectors_are_not_embedded_again() -
     batcher = batcher_for(stub)
 
     await batcher.search("more please", k=2, offset=3, story_id="s1")
-    await batcher.search("has a vector", query_vector=np.full(4, 99.0, dtype=np.float32))
+    await batcher.search("has a vector", vectors={"has a vector": np.full(4, 99.0, np.float32)})
     await batcher.search("?!")  # nothing to embed: search answers it without a vector
 
     assert stub.searched == [
