@@ -59,11 +59,31 @@ def iter_story_paths(directory: Path) -> Iterator[Path]:
             yield path
 
 
-def load_corpus(directory: Path) -> list[Story]:
-    """Load every readable story in ``directory``; unreadable files are skipped with a warning."""
+class StoryCache:
+    """Stories already loaded, by file and content: a reload repairs only changed files."""
+
+    def __init__(self) -> None:
+        self._stories: dict[tuple[str, str], Story] = {}
+
+    def get(self, path: Path, digest: str) -> Story | None:
+        """The story loaded earlier from ``path`` with this content digest, if any."""
+        return self._stories.get((str(path), digest))
+
+    def keep(self, stories: dict[Path, Story]) -> None:
+        """Remember exactly these stories (by the file each came from)."""
+        self._stories = {(str(path), story.digest): story for path, story in stories.items()}
+
+
+def load_corpus(directory: Path, *, cache: StoryCache | None = None) -> list[Story]:
+    """Load every readable story in ``directory``; unreadable files are skipped with a warning.
+
+    With a ``cache``, files whose bytes (and sidecar) are unchanged since the cache last saw
+    them are not decoded, repaired and analysed again.
+    """
     stories: dict[str, Story] = {}
+    loaded: dict[Path, Story] = {}
     for path in iter_story_paths(directory):
-        story = load_story(path)
+        story = load_story(path, cache=cache)
         if story is None:
             continue
         if story.story_id in stories:
@@ -71,10 +91,13 @@ def load_corpus(directory: Path) -> list[Story]:
             log.warning("skipping %s: %s already tells story %r", path.name, first, story.story_id)
             continue
         stories[story.story_id] = story
+        loaded[path] = story
+    if cache is not None:
+        cache.keep(loaded)
     return list(stories.values())
 
 
-def load_story(path: Path) -> Story | None:
+def load_story(path: Path, *, cache: StoryCache | None = None) -> Story | None:
     """Load one story file, or return ``None`` (with a warning naming it) if it is unusable."""
     try:
         size = path.stat().st_size
@@ -88,6 +111,10 @@ def load_story(path: Path) -> Story | None:
     except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
         log.warning("skipping %s: %s", path.name, exc)
         return None
+    digest = hashlib.sha256(raw + repr(sorted(sidecar.items())).encode()).hexdigest()
+    known = cache.get(path, digest) if cache is not None else None
+    if known is not None:
+        return known
     text = decode(raw, path.name)
     if text is None:
         return None
@@ -97,7 +124,6 @@ def load_story(path: Path) -> Story | None:
         return None
     meta = {**header, **sidecar}
     info = _story_info(path, text, meta)
-    digest = hashlib.sha256(raw + repr(sorted(sidecar.items())).encode()).hexdigest()
     return Story(info=info, text=text, digest=digest)
 
 

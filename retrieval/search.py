@@ -26,7 +26,7 @@ from retrieval import calibration, store
 from retrieval import vectors as faiss_index
 from retrieval.artists import ArtistMatcher
 from retrieval.batching import QueryBatcher
-from retrieval.corpus import load_corpus
+from retrieval.corpus import StoryCache, load_corpus
 from retrieval.embedding import Encoder, load_encoder
 from retrieval.lexical import LexicalIndex
 from retrieval.results import Answer, Hit, Span, StoryInfo
@@ -93,12 +93,15 @@ class Retriever:
         data: store.IndexData,
         *,
         index_dir: Path | None = None,
+        loaded: StoryCache | None = None,
     ):
         self.settings = settings
         self.encoder = encoder
         self._index_dir = index_dir or settings.data_dir / "index"
         self._state = self._calibrated(_make_state(data, encoder))
         self._reload_lock = threading.Lock()
+        # Stories as last loaded, so that a reload repairs and analyses only changed files.
+        self._loaded = loaded or StoryCache()
         # Embeds concurrent asearch questions in batches; its worker thread starts on first use.
         self._batcher = QueryBatcher(self)
 
@@ -116,16 +119,21 @@ class Retriever:
         """Load the persisted index, bringing it up to date with the corpus first."""
         encoder = encoder or open_encoder(settings)
         index_dir = index_dir or settings.data_dir / "index"
-        data, report = refresh(settings, encoder, index_dir, progress=progress)
+        loaded = StoryCache()
+        data, report = refresh(settings, encoder, index_dir, progress=progress, cache=loaded)
         if report.touched:
             log.info("index updated: %s", _describe(report))
-        return cls(settings, encoder, data, index_dir=index_dir)
+        return cls(settings, encoder, data, index_dir=index_dir, loaded=loaded)
 
     def reload(self) -> store.UpdateReport:
         """Pick up added, changed and removed stories without a restart (incrementally)."""
         with self._reload_lock:
             data, report = refresh(
-                self.settings, self.encoder, self._index_dir, previous=self._state.data
+                self.settings,
+                self.encoder,
+                self._index_dir,
+                previous=self._state.data,
+                cache=self._loaded,
             )
             if report.touched:
                 self._state = self._calibrated(_make_state(data, self.encoder))
@@ -475,11 +483,15 @@ def refresh(
     *,
     previous: store.IndexData | None = None,
     progress: store.Progress | None = None,
+    cache: StoryCache | None = None,
 ) -> tuple[store.IndexData, store.UpdateReport]:
-    """Load the index in ``index_dir`` and update it to the corpus; save it if it changed."""
+    """Load the index in ``index_dir`` and update it to the corpus; save it if it changed.
+
+    ``cache`` keeps the loaded stories between calls (see :class:`~retrieval.corpus.StoryCache`).
+    """
     spec = build_spec(settings, encoder)
     with store.build_lock(index_dir):
-        return _refresh_locked(settings, encoder, index_dir, spec, previous, progress)
+        return _refresh_locked(settings, encoder, index_dir, spec, previous, progress, cache)
 
 
 def _refresh_locked(
@@ -489,13 +501,14 @@ def _refresh_locked(
     spec: store.BuildSpec,
     previous: store.IndexData | None,
     progress: store.Progress | None,
+    cache: StoryCache | None,
 ) -> tuple[store.IndexData, store.UpdateReport]:
     if previous is None:
         try:
             previous = store.load(index_dir, spec)
         except store.IndexMismatch as exc:
             log.info("building the index: %s", exc)
-    stories = load_corpus(settings.corpus_dir)
+    stories = load_corpus(settings.corpus_dir, cache=cache)
     data, report = store.build(
         stories,
         encoder,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.corpus import MAX_STORY_BYTES, Story, load_corpus, load_story
+from retrieval.corpus import MAX_STORY_BYTES, Story, StoryCache, load_corpus, load_story
 from tests.core.conftest import BAKHYT, SEED_DIR, TALGAT
 
 GOOD_TEXT = (
@@ -376,3 +376,35 @@ def test_artist_named_file_gives_the_artist(tmp_path: Path) -> None:
     (story,) = load_corpus(tmp_path)
 
     assert story.info.artist == "Mirela Voss"
+
+
+# --- reloading ---------------------------------------------------------------------------
+
+
+def test_a_cache_reuses_unchanged_stories_and_rereads_changed_ones(tmp_path: Path) -> None:
+    (tmp_path / "kept.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    (tmp_path / "edited.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    cache = StoryCache()
+    first = by_id(load_corpus(tmp_path, cache=cache))
+
+    (tmp_path / "edited.txt").write_text(GOOD_TEXT + "\n\nShe came back in May.", encoding="utf-8")
+    (tmp_path / "new.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    second = by_id(load_corpus(tmp_path, cache=cache))
+
+    assert second["kept"] is first["kept"]  # not decoded and repaired again
+    assert second["edited"].text.endswith("She came back in May.")
+    assert second["edited"].digest != first["edited"].digest
+    assert set(second) == {"kept", "edited", "new"}
+    assert second == by_id(load_corpus(tmp_path))  # the same stories as without a cache
+
+
+def test_a_cache_forgets_removed_stories(tmp_path: Path) -> None:
+    (tmp_path / "gone.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    cache = StoryCache()
+    load_corpus(tmp_path, cache=cache)
+
+    (tmp_path / "gone.txt").unlink()
+    assert load_corpus(tmp_path, cache=cache) == []
+
+    (tmp_path / "gone.txt").write_text(GOOD_TEXT + " Again.", encoding="utf-8")
+    assert [s.text for s in load_corpus(tmp_path, cache=cache)] == [GOOD_TEXT + " Again."]
