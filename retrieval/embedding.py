@@ -215,9 +215,11 @@ class OnnxEncoder(_TokenCounting):
         """
         if self._query_model == self._passage_model:
             return self._encode(self._query_model, texts, batch_size)
+        # Every query session opens with the first question, whatever it is.
+        self._session(self._query_model)
+        pool, sessions = self._lanes()
         if len(texts) <= 1 or self._threads == 1:
             return self._encode(self._query_model, texts, 1)
-        pool, sessions = self._lanes()
         lanes = sessions[: len(texts)]
         chunks = [texts[i :: len(lanes)] for i in range(len(lanes))]
         parts = list(pool.map(self._encode_lane, lanes, chunks))
