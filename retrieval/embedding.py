@@ -217,8 +217,10 @@ class OnnxEncoder(_TokenCounting):
             return self._encode(self._query_model, texts, batch_size)
         # Every query session opens with the first question, whatever it is.
         self._session(self._query_model)
+        if self._threads == 1:
+            return self._encode(self._query_model, texts, 1)
         pool, sessions = self._lanes()
-        if len(texts) <= 1 or self._threads == 1:
+        if len(texts) <= 1:
             return self._encode(self._query_model, texts, 1)
         lanes = sessions[: len(texts)]
         chunks = [texts[i :: len(lanes)] for i in range(len(lanes))]
