@@ -194,7 +194,12 @@ def _most_common_name(text: str, lowered_words: set[str]) -> str | None:
 class ArtistMatcher:
     """Finds the stories a question names, by artist, band or alias."""
 
-    def __init__(self, stories: Sequence[StoryInfo], vocabulary: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        stories: Sequence[StoryInfo],
+        vocabulary: Iterable[str] = (),
+        lexicon: Iterable[str] = (),
+    ) -> None:
         owners: dict[str, set[str]] = {}
         for story in stories:
             for name in story.names:
@@ -207,7 +212,10 @@ class ArtistMatcher:
         self._by_length: dict[int, list[str]] = {}
         for key in self._owner:
             self._by_length.setdefault(len(key.split()), []).append(key)
+        # Words of the stories, and of the language: a window made only of them is read as
+        # words, not as a misspelt name ("condor" is a bird, not a typo for "Condori").
         self._vocabulary = frozenset(fold(w) for w in vocabulary)
+        self._lexicon = frozenset(fold(w) for w in lexicon)
 
     def find(self, question: str) -> list[tuple[str, float]]:
         """Story ids the question names, with a match quality in (0, 1], best first."""
@@ -219,23 +227,41 @@ class ArtistMatcher:
             for window in windows:
                 if window in self._owner:
                     self._credit(best, window, 1.0)
-                elif len(window) >= MIN_FUZZY_LENGTH and not all(
-                    t in self._vocabulary for t in window.split()
-                ):
+                elif len(window) >= MIN_FUZZY_LENGTH and not self._known_words(window):
                     fuzzy.append(window)
             if fuzzy:
                 self._fuzzy(best, fuzzy, keys)
         return sorted(best.items(), key=lambda item: -item[1])
+
+    def _known_words(self, window: str) -> bool:
+        words = window.split()
+        if all(w in self._vocabulary for w in words):
+            return True
+        return len(words) == 1 and words[0] in self._lexicon
 
     def _fuzzy(self, best: dict[str, float], windows: list[str], keys: list[str]) -> None:
         candidates = [k for k in keys if len(k) >= MIN_FUZZY_LENGTH]
         if not candidates:
             return
         scores = process.cdist(windows, candidates, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-        for _, col in zip(*scores.nonzero(), strict=True):
+        for row, col in zip(*scores.nonzero(), strict=True):
             key = candidates[col]
-            self._credit(best, key, float(scores[:, col].max()) / 100.0)
+            if _word_by_word(windows[row], key):
+                self._credit(best, key, float(scores[row, col]) / 100.0)
 
     def _credit(self, best: dict[str, float], key: str, quality: float) -> None:
         for story_id in self._owner[key]:
             best[story_id] = max(best.get(story_id, 0.0), quality)
+
+
+def _word_by_word(window: str, key: str) -> bool:
+    """Whether each word of ``window`` is the same word of ``key``, give or take a typo.
+
+    Whole-string similarity alone lets a short word stand in for another: "the
+    nightingales" is 85% like "lake nightingales", but "the" is no typo for "lake".
+    Words shorter than :data:`MIN_FUZZY_LENGTH` must match exactly.
+    """
+    return all(
+        a == b or (min(len(a), len(b)) >= MIN_FUZZY_LENGTH and fuzz.ratio(a, b) >= FUZZY_CUTOFF)
+        for a, b in zip(window.split(), key.split(), strict=True)
+    )
