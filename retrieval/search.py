@@ -43,6 +43,8 @@ EMPTY_QUESTION = "the question has no words to search for"
 RELEVANCE_PASSAGE_WEIGHT = 0.5
 # Weight of shared words (share of the question's idf) against cosine, choosing the best sentence.
 SENTENCE_TERM_WEIGHT = 0.3
+# An answer is given when one of this many best passages is relevant enough (one page).
+RELEVANCE_DEPTH = 3
 # Passages considered for one answer (enough for several pages of "more").
 MAX_RESULTS = 30
 # Passages whose sentences' search terms are kept, for choosing the best sentence quickly.
@@ -244,12 +246,15 @@ class Retriever:
         # A question that names a story is ranked by the rest of its words (see _Query).
         ranking_vector = known[rest] if rest else vector
         t1 = time.perf_counter()
-        ranked = self._rank(state, ranking_vector, terms, mentioned, story_id)
+        ranked = self._rank(state, vector, ranking_vector, terms, mentioned, story_id)
         t2 = time.perf_counter()
         timings = {"embed": (t1 - t0) * 1e3, "rank": (t2 - t1) * 1e3}
         mentions = tuple(info for info, _ in mentioned)
         named = bool(mentioned) and story_id is None
-        if not ranked or not self._relevant(ranked[0][0], searched, vector, state, named=named):
+        if not any(
+            self._relevant(row, searched, vector, state, named=named)
+            for row, *_ in ranked[:RELEVANCE_DEPTH]
+        ):
             timings["total"] = (time.perf_counter() - started) * 1e3
             return Answer(
                 question=question,
@@ -306,11 +311,17 @@ class Retriever:
     def _rank(
         self,
         state: _State,
+        question: np.ndarray,
         vector: np.ndarray,
         terms: list[str],
         mentioned: Sequence[tuple[StoryInfo, float]],
         story_id: str | None,
     ) -> list[tuple[int, float, float, float]]:
+        """Candidates by fused score: ``(row, fused, dense, lexical)``, best first.
+
+        ``vector`` ranks (the question without the names it mentions, if any); the whole
+        ``question``'s vector keeps ``settings.named_question_weight`` of the dense score.
+        """
         settings = self.settings
         if mentioned:
             # The names chose the story (see the boost below); the other words choose the passage.
@@ -336,6 +347,10 @@ class Retriever:
         if len(candidates) == 0:
             return []
         dense = self._dense(state, candidates, vector)
+        if vector is not question and settings.named_question_weight > 0:
+            whole = self._dense(state, candidates, question)
+            weight = settings.named_question_weight
+            dense = (1 - weight) * dense + weight * whole
         lex = lexical[candidates]
         if settings.lexical_scale == "query":
             # Share of the most this question could score: one common word counts for little.
@@ -535,13 +550,14 @@ def _make_state(data: store.IndexData, encoder: Encoder) -> _State:
         return tuple(frozenset(lexical.analyze(span.of(chunk.text))) for span in chunk.sentences)
 
     vocabulary = {w for p in data.passages for w in p.text.lower().split()}
+    lexicon = encoder.lexicon()
     words = {w for p in data.passages for w in re.findall(r"[^\W\d_]+", p.text.lower())}
     words |= {w for s in data.stories for n in s.names for w in re.findall(r"[^\W\d_]+", n.lower())}
     return _State(
         data=data,
         lexical=lexical,
-        matcher=ArtistMatcher(data.stories, vocabulary=vocabulary),
-        speller=Speller(words, encoder.lexicon()),
+        matcher=ArtistMatcher(data.stories, vocabulary=vocabulary, lexicon=lexicon),
+        speller=Speller(words, lexicon),
         stories=stories,
         rows_by_story={k: np.array(v, dtype=np.int64) for k, v in rows.items()},
         sentence_terms=sentence_terms,

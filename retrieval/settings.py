@@ -42,6 +42,9 @@ class RetrievalSettings(BaseModel):
     # Rank a question that names a story by its other words too (a second embedding:
     # better passages, about 1 ms more for such questions).
     rank_without_names: bool = True
+    # ... keeping this weight on the whole question, names included: the names still say
+    # which of the story's passages are about them.
+    named_question_weight: float = Field(default=0.3, ge=0.0, le=1.0)
     # Weight of the whole passage's cosine against its best sentence's, in the dense score.
     passage_weight: float = Field(default=0.15, ge=0.0, le=1.0)
     # "No answer" unless the best passage's dense score beats what unrelated questions
