@@ -8,78 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
 from retrieval import RetrievalSettings, Retriever
 from tests.discord.standin import DiscordStandIn
+from tests.process import ARTISTBOT, START_TIMEOUT, BotProcess, copy_data_dir
 from tests.telegram.conftest import emulator  # noqa: F401  (the Bot API emulator fixture)
 
 DISCORD_TOKEN = "discord-secret-token.for-tests"
 TELEGRAM_TOKEN = "123456:telegram-secret-token"
-ARTISTBOT = Path(sys.executable).with_name("artistbot")
-START_TIMEOUT = 180.0
-STOP_TIMEOUT = 30.0
-
-
-class Process:
-    """A running ``artistbot`` command whose log lines are collected as they come."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.process.stderr is not None
-        async for line in self.process.stderr:
-            self.lines.append(line.decode(errors="replace"))
-
-    @property
-    def log(self) -> str:
-        return "".join(self.lines)
-
-    async def wait_for_log(self, *needles: str) -> None:
-        async def seen() -> None:
-            while not all(n in self.log for n in needles):
-                if self.process.returncode is not None:
-                    raise AssertionError(f"artistbot exited early:\n{self.log}")
-                await asyncio.sleep(0.1)
-
-        try:
-            await asyncio.wait_for(seen(), START_TIMEOUT)
-        except TimeoutError:
-            raise AssertionError(f"never logged {needles}:\n{self.log}") from None
-
-    async def stop(self, sig: signal.Signals) -> int:
-        self.process.send_signal(sig)
-        code = await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT)
-        await self._reader
-        return code
-
-    def kill(self) -> None:
-        if self.process.returncode is None:
-            self.process.kill()
 
 
 @pytest.fixture
 def data_dir(retriever: Retriever, retrieval_settings: RetrievalSettings, tmp_path: Path) -> Path:
     """A copy of the session's data directory: the index is built, the model exported."""
-    target = tmp_path / "data"
-    shutil.copytree(retrieval_settings.data_dir, target)
-    return target
-
-
-async def start(args: list[str], env: dict[str, str]) -> Process:
-    process = await asyncio.create_subprocess_exec(
-        str(ARTISTBOT), *args, env=env, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )
-    return Process(process)
+    return copy_data_dir(retrieval_settings.data_dir, tmp_path)
 
 
 def environment(retrieval_settings: RetrievalSettings, data_dir: Path, standin: DiscordStandIn,
@@ -112,7 +58,7 @@ async def test_run_starts_both_bots_and_stops_them_on_sigterm(
     env = environment(retrieval_settings, data_dir, standin,
                       TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
                       ARTISTBOT_TELEGRAM__BASE_URL=f"{emulator}/bot")
-    bot = await start(["run"], env)
+    bot = await BotProcess.start(["run"], env)
     try:
         await bot.wait_for_log("running: telegram, discord", "telegram bot @", "discord: logged in")
         await asyncio.wait_for(standin.identified.wait(), START_TIMEOUT)
@@ -142,7 +88,7 @@ async def test_discord_alone_stops_on_sigint_and_syncs_only_changed_commands(
     env = environment(retrieval_settings, data_dir, standin)
     try:
         for _ in range(2):  # the second start finds the command tree unchanged
-            bot = await start(["discord"], env)
+            bot = await BotProcess.start(["discord"], env)
             try:
                 await bot.wait_for_log("discord: logged in")
                 code = await bot.stop(signal.SIGINT)
@@ -164,9 +110,9 @@ async def test_a_rejected_token_stops_with_a_clear_message(
     standin = DiscordStandIn(reject_tokens=True)
     await standin.start()
     try:
-        bot = await start(["discord"], environment(retrieval_settings, data_dir, standin))
-        code = await asyncio.wait_for(bot.process.wait(), START_TIMEOUT)
-        await bot._reader
+        env = environment(retrieval_settings, data_dir, standin)
+        bot = await BotProcess.start(["discord"], env)
+        code = await bot.finish(START_TIMEOUT)
     finally:
         await standin.stop()
 

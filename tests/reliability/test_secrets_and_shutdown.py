@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -22,11 +20,11 @@ import pytest
 
 from bot.chat import NOT_ADMIN
 from retrieval import RetrievalSettings, Retriever
+from tests.process import ARTISTBOT, BotProcess, copy_data_dir
 from tests.reliability.faults import Emulator, FaultProxy
 from tests.telegram.conftest import TelegramHarness, User
 
 TOKEN = "424242:RELIABILITY-secret-token-never-log"
-ARTISTBOT = Path(sys.executable).with_name("artistbot")
 TALGAT = "Talgat Baktybekova"
 QUESTION = "Who founded Moonlight Serenaders?"
 pytestmark = pytest.mark.slow
@@ -35,9 +33,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def data_dir(retriever: Retriever, retrieval_settings: RetrievalSettings, tmp_path: Path) -> Path:
     """A copy of the session's data directory: the index is built, the model exported."""
-    target = tmp_path / "data"
-    shutil.copytree(retrieval_settings.data_dir, target)
-    return target
+    return copy_data_dir(retrieval_settings.data_dir, tmp_path)
 
 
 def environment(retrieval_settings: RetrievalSettings, data_dir: Path, base_url: str,
@@ -55,47 +51,6 @@ def environment(retrieval_settings: RetrievalSettings, data_dir: Path, base_url:
         **extra,
     })
     return env
-
-
-class Bot:
-    """``artistbot <command>`` with its stderr collected line by line."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        self._reader = asyncio.create_task(self._read())
-
-    @classmethod
-    async def start(cls, args: list[str], env: dict[str, str]) -> Bot:
-        process = await asyncio.create_subprocess_exec(
-            str(ARTISTBOT), *args, env=env, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        return cls(process)
-
-    async def _read(self) -> None:
-        assert self.process.stdout is not None
-        async for line in self.process.stdout:
-            self.lines.append(line.decode(errors="replace"))
-
-    @property
-    def log(self) -> str:
-        return "".join(self.lines)
-
-    async def wait_for(self, needle: str, limit: float = 180.0) -> None:
-        async def seen() -> None:
-            while needle not in self.log:
-                assert self.process.returncode is None, f"exited early:\n{self.log}"
-                await asyncio.sleep(0.1)
-        await asyncio.wait_for(seen(), limit)
-
-    async def finish(self, limit: float = 60.0) -> int:
-        code = await asyncio.wait_for(self.process.wait(), limit)
-        await self._reader
-        return code
-
-    def kill(self) -> None:
-        if self.process.returncode is None:
-            self.process.kill()
 
 
 @pytest.fixture
@@ -116,10 +71,10 @@ async def test_a_run_with_failures_never_shows_the_token_and_sigterm_keeps_feedb
 ) -> None:
     emulator, proxy = rig
     env = environment(retrieval_settings, data_dir, proxy.url)
-    bot = await Bot.start(["-v", "telegram"], env)  # debug logging: the most it ever says
+    bot = await BotProcess.start(["-v", "telegram"], env)  # debug logging: the most it ever says
     users = [User(7000 + n, f"U{n}") for n in range(8)]
     try:
-        await bot.wait_for("telegram bot @")
+        await bot.wait_for_log("telegram bot @")
         async with httpx.AsyncClient(base_url=emulator.url, timeout=10) as api:
             telegram = TelegramHarness(api, TOKEN, data_dir / "feedback.sqlite3")
             # Failures: error answers, a poll error, a refused admin command.
@@ -172,7 +127,7 @@ async def test_a_rejected_token_stops_with_a_clear_message_and_never_shows_it(
 ) -> None:
     _, proxy = rig
     proxy.inject("getMe", "unauthorized", times=5)
-    bot = await Bot.start([command], environment(retrieval_settings, data_dir, proxy.url))
+    bot = await BotProcess.start([command], environment(retrieval_settings, data_dir, proxy.url))
     try:
         code = await bot.finish(limit=180)
     finally:
