@@ -13,6 +13,9 @@ from bm25s.stopwords import STOPWORDS_EN
 from retrieval.text import fold
 
 _TERM = re.compile(r"\w+")
+# English clitics ("who's", "Talgat's", "didn't", "she'll"): left in, "s" and "t"
+# would be terms matching every passage with a possessive or a negation in it.
+_CLITIC = re.compile(r"(?<=\w)(?:n['’]t|['’](?:s|d|m|ll|ve|re))\b")
 # Question words carry no topic; BM25 would otherwise reward passages that repeat them.
 _STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(
     [
@@ -41,6 +44,10 @@ _STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(
 )
 
 
+# Bumped when the analysis changes: what was computed from old terms is stale.
+ANALYZER_VERSION = 2
+
+
 class Analyzer:
     """Turns text into search terms: folded, stopwords dropped, Snowball-stemmed."""
 
@@ -48,7 +55,8 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer("english")
 
     def __call__(self, text: str) -> list[str]:
-        terms = [t for t in _TERM.findall(fold(text)) if t not in _STOPWORDS]
+        words = _TERM.findall(_CLITIC.sub("", fold(text)))
+        terms = [t for t in words if t not in _STOPWORDS and (len(t) > 1 or t.isdigit())]
         return list(self._stemmer.stemWords(terms))
 
 

@@ -28,7 +28,7 @@ from retrieval.artists import ArtistMatcher
 from retrieval.batching import QueryBatcher
 from retrieval.corpus import StoryCache, load_corpus
 from retrieval.embedding import Encoder, load_encoder
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import ANALYZER_VERSION, LexicalIndex
 from retrieval.results import Answer, Hit, Span, StoryInfo
 from retrieval.settings import RetrievalSettings
 from retrieval.spelling import Speller
@@ -155,6 +155,7 @@ class Retriever:
                 "relevance_weight": RELEVANCE_PASSAGE_WEIGHT,
                 "cap": calibration.MAX_THRESHOLD,
                 "candidates": settings.candidates,
+                "analyzer": ANALYZER_VERSION,
             },
             sort_keys=True,
         )
