@@ -4,8 +4,8 @@ Ranking is hybrid. Dense candidates come from FAISS (cosine of normalised
 MiniLM vectors), lexical candidates from BM25; for their union both scores are
 computed exactly and fused as a convex combination of the cosine and the BM25
 score scaled by the best BM25 score. Passages from a story the question names
-(artist, band or alias, typo-tolerant) get a boost. When even the best passage
-is weak, the answer is an honest "no answer".
+(artist, band or alias, typo-tolerant) get a boost. When even the best few passages
+are weak, the answer is an honest "no answer".
 """
 
 from __future__ import annotations
@@ -247,7 +247,9 @@ class Retriever:
         # A question that names a story is ranked by the rest of its words (see _Query).
         ranking_vector = known[rest] if rest else vector
         t1 = time.perf_counter()
-        ranked = self._rank(state, vector, ranking_vector, terms, mentioned, story_id)
+        ranked = self._rank(
+            state, ranking_vector, terms, mentioned, story_id, whole=vector if rest else None
+        )
         t2 = time.perf_counter()
         timings = {"embed": (t1 - t0) * 1e3, "rank": (t2 - t1) * 1e3}
         mentions = tuple(info for info, _ in mentioned)
@@ -312,16 +314,17 @@ class Retriever:
     def _rank(
         self,
         state: _State,
-        question: np.ndarray,
         vector: np.ndarray,
         terms: list[str],
         mentioned: Sequence[tuple[StoryInfo, float]],
         story_id: str | None,
+        *,
+        whole: np.ndarray | None = None,
     ) -> list[tuple[int, float, float, float]]:
         """Candidates by fused score: ``(row, fused, dense, lexical)``, best first.
 
-        ``vector`` ranks (the question without the names it mentions, if any); the whole
-        ``question``'s vector keeps ``settings.named_question_weight`` of the dense score.
+        ``vector`` ranks; when it is the question without the names it mentions, ``whole``
+        (the question as asked) keeps ``settings.named_question_weight`` of the dense score.
         """
         settings = self.settings
         if mentioned:
@@ -348,10 +351,9 @@ class Retriever:
         if len(candidates) == 0:
             return []
         dense = self._dense(state, candidates, vector)
-        if vector is not question and settings.named_question_weight > 0:
-            whole = self._dense(state, candidates, question)
+        if whole is not None and settings.named_question_weight > 0:
             weight = settings.named_question_weight
-            dense = (1 - weight) * dense + weight * whole
+            dense = (1 - weight) * dense + weight * self._dense(state, candidates, whole)
         lex = lexical[candidates]
         if settings.lexical_scale == "query":
             # Share of the most this question could score: one common word counts for little.
