@@ -28,6 +28,7 @@ from retrieval.artists import ArtistMatcher
 from retrieval.batching import QueryBatcher
 from retrieval.corpus import StoryCache, load_corpus
 from retrieval.embedding import Encoder, load_encoder
+from retrieval.files import write_json_atomic
 from retrieval.lexical import ANALYZER_VERSION, LexicalIndex
 from retrieval.results import Answer, Hit, Span, StoryInfo
 from retrieval.settings import RetrievalSettings
@@ -178,7 +179,7 @@ class Retriever:
 
         threshold = calibration.null_threshold(top_scores, encode, settings.null_quantile)
         if self._index_dir.is_dir():
-            store.write_json_atomic(cache, {"key": key, "min_dense": threshold})
+            write_json_atomic(cache, {"key": key, "min_dense": threshold})
         log.info("no-answer threshold calibrated: dense %.3f", threshold)
         return replace(state, min_dense=threshold)
 

@@ -23,7 +23,6 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
 import shutil
 import tempfile
 import uuid
@@ -39,6 +38,7 @@ from retrieval import vectors as faiss_index
 from retrieval.chunking import CHUNKER_VERSION, Chunk, chunk_text
 from retrieval.corpus import Story
 from retrieval.embedding import Encoder
+from retrieval.files import fsync, write_text_atomic
 from retrieval.results import Span, StoryInfo
 
 log = logging.getLogger(__name__)
@@ -268,10 +268,10 @@ def save(data: IndexData, directory: Path) -> Path:
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
         for path in tmp.iterdir():
-            _fsync(path)
+            fsync(path)
         tmp.rename(generation)
-        _fsync(directory)
-        _write_atomic(directory / "CURRENT", generation.name)
+        fsync(directory)
+        write_text_atomic(directory / "CURRENT", generation.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _remove_old(directory, keep=generation.name)
@@ -325,11 +325,6 @@ def fingerprint(data: IndexData) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def write_json_atomic(path: Path, value: object) -> None:
-    """Write ``value`` as JSON to ``path`` atomically (temp file, then rename)."""
-    _write_atomic(path, json.dumps(value, indent=2, sort_keys=True))
-
-
 def _diff(stored: dict[str, Any], spec: BuildSpec) -> str:
     wanted = json.loads(json.dumps(asdict(spec)))
     keys = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
@@ -368,24 +363,6 @@ def _checksum(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with tmp.open("w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync(path.parent)
 
 
 def _remove_old(directory: Path, *, keep: str) -> None:
