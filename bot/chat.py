@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bot.conversation import AnswerRecord, Conversations, new_answer_id
 from bot.feedback import FeedbackStore, Vote
@@ -24,7 +24,7 @@ from bot.messages import (
 )
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
-from retrieval import Answer, Retriever, StoryInfo
+from retrieval import Answer, Retriever
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +60,6 @@ NOT_ADMIN = "Sorry, only the bot's admins may reload the stories."
 UNKNOWN_ARTIST = "I don't know an artist called “{name}”. /artists lists the ones I know."
 CORRECTED = "Showing results for “{question}”."
 FOLLOW_UP = "(About {artist}, from your previous question.)"
-
-
-@dataclass(frozen=True, slots=True)
-class _Search:
-    """The result of one search in a worker thread."""
-
-    answer: Answer
-    story_id: str | None  # the story filter used
-    follow_up: StoryInfo | None  # set when the chat's last artist was used
 
 
 class ChatService:
@@ -171,43 +162,31 @@ class ChatService:
 
     async def _answer(self, message: Incoming, question: str, *, k: int | None) -> Reply:
         state = self.conversations.chat(message.platform, message.chat_id)
-        found = await asyncio.to_thread(self._search, question, state.last_story_id, k)
-        answer = found.answer
+        # One core call: a question naming nobody stays with the chat's artist when her
+        # story holds an answer (the core ranks it within her story, then across all).
+        answer = await self.retriever.asearch(question, k=k, prefer_story=state.last_story_id)
+        if answer.mentioned:
+            state.last_story_id = answer.mentioned[0].story_id
         if not answer.found:
-            if answer.mentioned:
-                state.last_story_id = answer.mentioned[0].story_id
             return Reply(
                 ReplyKind.NO_ANSWER, NO_ANSWER.format(question=question), question=question
             )
-        if answer.mentioned:
-            state.last_story_id = answer.mentioned[0].story_id
-        else:
+        if not answer.mentioned:
             state.last_story_id = answer.hits[0].story.story_id
-        notes = [FOLLOW_UP.format(artist=found.follow_up.artist)] if found.follow_up else []
+        notes = [FOLLOW_UP.format(artist=answer.followed.artist)] if answer.followed else []
         if answer.corrected:
             notes.append(CORRECTED.format(question=answer.corrected))
-        note = " ".join(notes)
+        story_id = answer.followed.story_id if answer.followed else None
         return self._reply(
             message.platform,
             message.chat_id,
             question,
-            found.story_id,
+            story_id,
             answer,
             offset=0,
             k=k,
-            text=note,
+            text=" ".join(notes),
         )
-
-    def _search(self, question: str, last_story_id: str | None, k: int | None) -> _Search:
-        """Search, staying with the chat's last artist when the question names none."""
-        named = self.retriever.find_stories(question)
-        if not named and last_story_id is not None:
-            story = self.retriever.story(last_story_id)
-            if story is not None:
-                answer = self.retriever.search(question, k=k, story_id=story.story_id)
-                if answer.found:
-                    return _Search(answer, story.story_id, story)
-        return _Search(self.retriever.search(question, k=k), None, None)
 
     async def _more(self, record: AnswerRecord, request: ActionRequest) -> Reply:
         refusal = self._check_rate(record.platform, request.user_id)

@@ -5,11 +5,12 @@ No chat platform is imported here. The public surface::
     from retrieval import Retriever, RetrievalSettings
     retriever = Retriever.open(RetrievalSettings(corpus_dir=..., data_dir=...))
     answer = retriever.search("Who is the lead singer of Moonlight Serenaders?")
+    answer = await retriever.asearch("Where was she born?", prefer_story=story_id)
 """
 
+from retrieval.indexing import UpdateReport
 from retrieval.results import Answer, Hit, Span, StoryInfo
-from retrieval.search import Retriever
+from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
-from retrieval.store import UpdateReport
 
 __all__ = ["Answer", "Hit", "RetrievalSettings", "Retriever", "Span", "StoryInfo", "UpdateReport"]

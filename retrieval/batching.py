@@ -6,14 +6,14 @@ parallel single-threaded lanes, the float32 model in batches.
 
 :class:`QueryBatcher` is what :meth:`Retriever.asearch` uses: a coroutine
 enqueues its question and awaits a future; one worker thread takes whatever is
-queued (up to ``max_batch``), embeds every text those questions need
-(:meth:`Retriever.query_texts`) in one encoder call (float32: length-sorted
-chunks of :data:`EMBED_CHUNK`, so short questions are not padded to long ones),
-ranks each question with its vectors (``Retriever.search(vectors=...)``) and
-resolves each future as soon as its answer is ready. Nothing waits for a batch
-to fill: a lone question is embedded at once, and questions arriving while the
-worker is busy form the next batch. The event loop never blocks: enqueueing is a
-non-blocking put, and answers come back through ``loop.call_soon_threadsafe``.
+queued (up to ``max_batch``), prepares each question (analysed once, see
+:meth:`Searcher.prepare`), embeds every text they need in one encoder call
+(float32: length-sorted chunks of :data:`EMBED_CHUNK`, so short questions are not
+padded to long ones), completes each with its vectors and resolves each future as
+soon as its answer is ready. Nothing waits for a batch to fill: a lone question is
+embedded at once, and questions arriving while the worker is busy form the next
+batch. The event loop never blocks: enqueueing is a non-blocking put, and answers
+come back through ``loop.call_soon_threadsafe``.
 """
 
 from __future__ import annotations
@@ -22,14 +22,13 @@ import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from retrieval.results import Answer
-    from retrieval.search import Retriever
+from retrieval.results import Answer
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +42,45 @@ EMBED_CHUNK = 8
 IDLE_SECONDS = 30.0
 
 
+class Prepared(Protocol):
+    """A question ready for its vectors."""
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The texts to embed for it (none for a question with nothing to search)."""
+        ...
+
+
+class Searcher(Protocol):
+    """What the batcher needs: prepare a question, embed texts, complete with vectors."""
+
+    def prepare(self, question: str, options: Any = None) -> Prepared:
+        """Analyse a question."""
+        ...
+
+    def complete(self, prepared: Any, vectors: Mapping[str, np.ndarray]) -> Answer:
+        """The answer to a prepared question, given the vectors of its texts."""
+        ...
+
+
+class QueryEncoder(Protocol):
+    """Embeds questions."""
+
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
+        """One normalised vector per text."""
+        ...
+
+
 @dataclass(slots=True)
 class _Request:
     question: str
-    options: dict[str, Any]
+    options: Any
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Answer]
 
 
 class QueryBatcher:
-    """Runs :meth:`Retriever.search` for concurrent callers, embedding their questions in batches.
+    """Answers concurrent callers' questions, embedding them in batches.
 
     Thread-safe and usable from several event loops. The worker thread starts with the
     first question, ends after ``idle_seconds`` without one (so an unused retriever can be
@@ -61,7 +89,8 @@ class QueryBatcher:
 
     def __init__(
         self,
-        retriever: Retriever,
+        searcher: Searcher,
+        encoder: QueryEncoder,
         *,
         max_batch: int = DEFAULT_MAX_BATCH,
         idle_seconds: float = IDLE_SECONDS,
@@ -70,17 +99,18 @@ class QueryBatcher:
             raise ValueError("max_batch must be at least 1")
         self.max_batch = max_batch
         self.idle_seconds = idle_seconds
-        self._retriever = retriever
+        self._searcher = searcher
+        self._encoder = encoder
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._closed = False
-        # Sizes of the batches embedded so far (for the benchmark and tests).
+        # Model calls and the questions they embedded so far (for the benchmark and tests).
         self.batches = 0
         self.batched_questions = 0
 
-    async def search(self, question: str, **options: Any) -> Answer:
-        """Answer ``question`` like :meth:`Retriever.search`, without blocking the event loop."""
+    async def search(self, question: str, options: Any = None) -> Answer:
+        """Answer ``question`` without blocking the event loop."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Answer] = loop.create_future()
         if self._closed:
@@ -159,50 +189,40 @@ class QueryBatcher:
                 return
 
     def _answer(self, batch: list[_Request]) -> None:
-        live = [r for r in batch if not r.future.done()]  # a cancelled asker needs no answer
+        prepared: list[tuple[_Request, Prepared]] = []
+        for request in batch:
+            if request.future.done():  # a cancelled asker needs no answer
+                continue
+            try:
+                question = self._searcher.prepare(request.question, request.options)
+            except Exception as exc:
+                _resolve(request, None, exc)
+            else:
+                prepared.append((request, question))
         try:
-            vectors = self._embed(live)
+            vectors = self._embed([p for _, p in prepared])
         except Exception as exc:  # the model failed: every asker in the batch hears why
-            for request in live:
+            for request, _ in prepared:
                 _resolve(request, None, exc)
             return
-        for request in live:
-            options = request.options
-            known = vectors.get(id(request))
-            if known is not None:
-                options = {**options, "vectors": known}
+        for request, question in prepared:
             try:
-                answer = self._retriever.search(request.question, **options)
+                answer = self._searcher.complete(question, vectors)
             except Exception as exc:
                 _resolve(request, None, exc)
             else:
                 _resolve(request, answer, None)
 
-    def _embed(self, batch: list[_Request]) -> dict[int, dict[str, np.ndarray]]:
-        """One encoder call for every text the questions in ``batch`` need, by request id."""
-        wanted = {
-            id(r): self._retriever.query_texts(r.question)
-            for r in batch
-            if r.options.get("vectors") is None and any(c.isalnum() for c in r.question)
-        }
-        texts = list(dict.fromkeys(t for needed in wanted.values() for t in needed))
+    def _embed(self, prepared: list[Prepared]) -> dict[str, np.ndarray]:
+        """One encoder call for every text the prepared questions need."""
+        wanted = [p.texts for p in prepared if p.texts]
+        texts = list(dict.fromkeys(t for needed in wanted for t in needed))
         if not texts:
             return {}
-        vectors = dict(
-            zip(
-                texts,
-                self._retriever.encoder.encode_queries(
-                    texts, batch_size=min(len(texts), EMBED_CHUNK)
-                ),
-                strict=True,
-            )
-        )
+        encoded = self._encoder.encode_queries(texts, batch_size=min(len(texts), EMBED_CHUNK))
         self.batches += 1
         self.batched_questions += len(wanted)
-        return {
-            request: {t: np.asarray(vectors[t], dtype=np.float32) for t in needed}
-            for request, needed in wanted.items()
-        }
+        return {t: np.asarray(v, dtype=np.float32) for t, v in zip(texts, encoded, strict=True)}
 
 
 def _resolve(request: _Request, answer: Answer | None, error: BaseException | None) -> None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from retrieval.results import Span
 from retrieval.text import count_words, sentence_spans
@@ -25,7 +27,7 @@ TokenCounter = Callable[[str], int]
 
 
 @dataclass(frozen=True, slots=True)
-class Chunk:
+class Passage:
     """A passage of a story, with offsets into the story's text."""
 
     story_id: str
@@ -41,14 +43,27 @@ class Chunk:
         return count_words(self.text)
 
 
-def chunk_text(
+def rows_by_story(passages: Sequence[Passage]) -> dict[str, list[int]]:
+    """The positions of each story's passages in ``passages``, in order."""
+    rows: dict[str, list[int]] = {}
+    for row, passage in enumerate(passages):
+        rows.setdefault(passage.story_id, []).append(row)
+    return rows
+
+
+def sentence_offsets(passages: Sequence[Passage]) -> np.ndarray:
+    """Where each passage's sentences start in a list of all their sentences, then the end."""
+    return np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
+
+
+def split_passages(
     story_id: str,
     text: str,
     *,
     max_words: int,
     max_tokens: int | None = None,
     count_tokens: TokenCounter | None = None,
-) -> list[Chunk]:
+) -> list[Passage]:
     """Split a story's text into passages that respect paragraphs and sentences."""
     fits = _fitter(max_words, max_tokens, count_tokens)
     units: list[list[Span]] = []  # sentence spans in story coordinates
@@ -59,11 +74,11 @@ def chunk_text(
         units.extend(groups)
         whole.extend([len(groups) == 1] * len(groups))
     pieces = _join_paragraphs(text, units, whole, max_words, fits)
-    chunks = []
+    passages = []
     for index, sentences in enumerate(pieces):
         start, end = sentences[0].start, sentences[-1].end
-        chunks.append(
-            Chunk(
+        passages.append(
+            Passage(
                 story_id=story_id,
                 index=index,
                 text=text[start:end],
@@ -72,7 +87,7 @@ def chunk_text(
                 sentences=tuple(Span(s.start - start, s.end - start) for s in sentences),
             )
         )
-    return chunks
+    return passages
 
 
 def _fitter(

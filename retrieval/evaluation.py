@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval.search import Retriever
+from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
 from retrieval.text import count_words
 
@@ -81,7 +82,6 @@ def evaluate(
     def hit_at(n: int) -> float:
         return _ratio(sum(1 for r in ranks if r is not None and r < n), answerable)
 
-    latencies.sort()
     return {
         "questions": answerable,
         "negatives": negatives,
@@ -94,8 +94,8 @@ def evaluate(
         ),
         "negatives_rejected": _ratio(rejected_neg, negatives),
         "answerable_rejected": _ratio(rejected_pos, answerable),
-        "p50_ms": round(_percentile(latencies, 50), 3),
-        "p99_ms": round(_percentile(latencies, 99), 3),
+        "p50_ms": round(percentile(latencies, 50), 3),
+        "p99_ms": round(percentile(latencies, 99), 3),
         "mean_passage_words": round(statistics.fmean(words), 1) if words else 0.0,
         "max_passage_words": max(words, default=0),
     }
@@ -114,8 +114,10 @@ def _ratio(part: float, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def _percentile(values: list[float], pct: float) -> float:
+def percentile(values: Sequence[float], pct: float) -> float:
+    """The nearest-rank ``pct`` percentile of ``values`` (0 for none)."""
     if not values:
         return 0.0
-    index = min(len(values) - 1, max(0, round(pct / 100 * len(values) + 0.5) - 1))
-    return values[index]
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]

@@ -75,6 +75,8 @@ class Answer:
     remaining: int = 0
     # The question as searched, when misspelt words were corrected ("did you mean").
     corrected: str | None = None
+    # The story of a follow-up question, when the answer comes from it alone.
+    followed: StoryInfo | None = None
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property

@@ -48,7 +48,7 @@ class RetrievalSettings(BaseModel):
     # Weight of the whole passage's cosine against its best sentence's, in the dense score.
     passage_weight: float = Field(default=0.15, ge=0.0, le=1.0)
     # "No answer" unless the best passage's dense score beats what unrelated questions
-    # reach on this index (their ``null_quantile``; see retrieval.calibration), or a fixed
+    # reach on this index (their ``null_quantile``; see retrieval.relevance), or a fixed
     # ``min_dense`` when set; or it reaches min_dense_with_terms and holds min_coverage
     # of the question's term weight (idf).
     null_quantile: float = Field(default=0.99, ge=0.5, le=1.0)

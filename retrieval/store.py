@@ -35,9 +35,7 @@ from typing import Any
 import numpy as np
 
 from retrieval import vectors as faiss_index
-from retrieval.chunking import CHUNKER_VERSION, Chunk, chunk_text
-from retrieval.corpus import Story
-from retrieval.embedding import Encoder
+from retrieval.chunking import CHUNKER_VERSION, Passage, sentence_offsets
 from retrieval.files import fsync, write_text_atomic
 from retrieval.results import Span, StoryInfo
 
@@ -66,22 +64,6 @@ class BuildSpec:
     libraries: dict[str, str] = field(default_factory=lambda: library_versions())
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateReport:
-    """What an index update did."""
-
-    added: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    embedded_passages: int = 0
-    rebuilt: bool = False
-
-    @property
-    def touched(self) -> bool:
-        """True when the index changed at all."""
-        return bool(self.added or self.changed or self.removed or self.rebuilt)
-
-
 @dataclass(slots=True)
 class IndexData:
     """An index in memory: stories, passages and their vectors."""
@@ -89,7 +71,7 @@ class IndexData:
     spec: BuildSpec
     stories: list[StoryInfo]
     digests: dict[str, str]
-    passages: list[Chunk]
+    passages: list[Passage]
     vectors: np.ndarray
     # One vector per sentence; passage i owns rows sentence_offsets[i]:sentence_offsets[i+1].
     sentence_vectors: np.ndarray
@@ -110,121 +92,6 @@ def library_versions(names: Sequence[str] = _LIBRARIES) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "absent"
     return versions
-
-
-def build(
-    stories: Sequence[Story],
-    encoder: Encoder,
-    spec: BuildSpec,
-    *,
-    previous: IndexData | None = None,
-    batch_size: int = 32,
-    progress: Progress | None = None,
-) -> tuple[IndexData, UpdateReport]:
-    """Index ``stories``, reusing the vectors of stories unchanged since ``previous``."""
-    reusable = previous if previous is not None and previous.spec == spec else None
-    old_digests = reusable.digests if reusable else {}
-    kept: dict[str, tuple[list[Chunk], np.ndarray, np.ndarray]] = {}
-    if reusable is not None:
-        rows: dict[str, list[int]] = {}
-        for row, chunk in enumerate(reusable.passages):
-            rows.setdefault(chunk.story_id, []).append(row)
-        offsets = reusable.sentence_offsets
-        for story in stories:
-            if old_digests.get(story.story_id) == story.digest and story.story_id in rows:
-                ids = rows[story.story_id]
-                sentence_rows = np.concatenate(
-                    [np.arange(offsets[i], offsets[i + 1]) for i in ids]
-                ).astype(np.int64)
-                kept[story.story_id] = (
-                    [reusable.passages[i] for i in ids],
-                    reusable.vectors[ids],
-                    reusable.sentence_vectors[sentence_rows],
-                )
-    fresh = [s for s in stories if s.story_id not in kept]
-    new_chunks = [
-        chunk
-        for story in fresh
-        for chunk in chunk_text(
-            story.story_id,
-            story.text,
-            max_words=spec.max_words,
-            max_tokens=spec.max_tokens,
-            count_tokens=encoder.count_tokens,
-        )
-    ]
-    sentences = [s.of(c.text) for c in new_chunks for s in c.sentences]
-    embedded = _embed([c.text for c in new_chunks] + sentences, encoder, batch_size, progress)
-    new_vectors, new_sentence_vectors = embedded[: len(new_chunks)], embedded[len(new_chunks) :]
-    starts = np.cumsum([0] + [len(c.sentences) for c in new_chunks])
-    by_story: dict[str, list[int]] = {}
-    for row, chunk in enumerate(new_chunks):
-        by_story.setdefault(chunk.story_id, []).append(row)
-
-    passages: list[Chunk] = []
-    parts: list[np.ndarray] = []
-    sentence_parts: list[np.ndarray] = []
-    infos: list[StoryInfo] = []
-    for story in stories:
-        if story.story_id in kept:
-            chunks, vecs, sentence_vecs = kept[story.story_id]
-        else:
-            ids = by_story.get(story.story_id, [])
-            chunks, vecs = [new_chunks[i] for i in ids], new_vectors[ids]
-            sentence_vecs = (
-                new_sentence_vectors[
-                    np.concatenate([np.arange(starts[i], starts[i + 1]) for i in ids]).astype(
-                        np.int64
-                    )
-                ]
-                if ids
-                else np.empty((0, spec.dimension), dtype=np.float32)
-            )
-        passages.extend(chunks)
-        parts.append(vecs)
-        sentence_parts.append(sentence_vecs)
-        infos.append(_with_count(story.info, len(chunks)))
-    data = IndexData(
-        spec=spec,
-        stories=infos,
-        digests={s.story_id: s.digest for s in stories},
-        passages=passages,
-        vectors=_stack(parts, spec.dimension),
-        sentence_vectors=_stack(sentence_parts, spec.dimension),
-        sentence_offsets=np.cumsum([0] + [len(c.sentences) for c in passages]).astype(np.int64),
-    )
-    current = {s.story_id for s in stories}
-    report = UpdateReport(
-        added=tuple(s.story_id for s in fresh if s.story_id not in old_digests),
-        changed=tuple(s.story_id for s in fresh if s.story_id in old_digests),
-        removed=tuple(sorted(set(old_digests) - current)),
-        embedded_passages=len(new_chunks),
-        rebuilt=reusable is None,
-    )
-    return data, report
-
-
-def _stack(parts: list[np.ndarray], dimension: int) -> np.ndarray:
-    matrix = np.vstack(parts) if parts else np.empty((0, dimension), dtype=np.float32)
-    return np.ascontiguousarray(matrix, dtype=np.float32)
-
-
-def _with_count(info: StoryInfo, count: int) -> StoryInfo:
-    return StoryInfo(**{**asdict(info), "aliases": info.aliases, "passages": count})
-
-
-def _embed(
-    texts: list[str], encoder: Encoder, batch_size: int, progress: Progress | None
-) -> np.ndarray:
-    if not texts:
-        return np.empty((0, encoder.dimension), dtype=np.float32)
-    step = max(batch_size * 8, 256)
-    parts = []
-    for begin in range(0, len(texts), step):
-        parts.append(encoder.encode(texts[begin : begin + step], batch_size=batch_size))
-        if progress is not None:
-            progress(min(begin + step, len(texts)), len(texts))
-    return np.vstack(parts)
 
 
 # --- persistence ---------------------------------------------------------------------------
@@ -257,7 +124,7 @@ def save(data: IndexData, directory: Path) -> Path:
         faiss_index.write(data.faiss, str(tmp / "faiss.index"))
         payload = {
             "stories": [asdict(s) for s in data.stories],
-            "passages": [_chunk_to_json(c) for c in data.passages],
+            "passages": [_passage_to_json(c) for c in data.passages],
         }
         (tmp / "passages.json").write_text(json.dumps(payload, ensure_ascii=False))
         manifest = {
@@ -294,7 +161,7 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         vectors = np.load(generation / "vectors.npy", allow_pickle=False)
         sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False)
         faiss = faiss_index.read(str(generation / "faiss.index"))
-        passages = [_chunk_from_json(c) for c in payload["passages"]]
+        passages = [_passage_from_json(c) for c in payload["passages"]]
         stories = [_story_from_json(s) for s in payload["stories"]]
     except IndexMismatch:
         raise
@@ -302,7 +169,7 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         raise IndexMismatch(f"no index yet ({exc.filename} missing)") from exc
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexMismatch(f"index unreadable: {exc}") from exc
-    offsets = np.cumsum([0] + [len(c.sentences) for c in passages]).astype(np.int64)
+    offsets = sentence_offsets(passages)
     if len(passages) != vectors.shape[0] or faiss.ntotal != len(passages):
         raise IndexMismatch("index files disagree on the number of passages")
     if sentence_vectors.shape[0] != offsets[-1]:
@@ -331,19 +198,19 @@ def _diff(stored: dict[str, Any], spec: BuildSpec) -> str:
     return ", ".join(keys)
 
 
-def _chunk_to_json(chunk: Chunk) -> dict[str, Any]:
+def _passage_to_json(passage: Passage) -> dict[str, Any]:
     return {
-        "story_id": chunk.story_id,
-        "index": chunk.index,
-        "text": chunk.text,
-        "start": chunk.start,
-        "end": chunk.end,
-        "sentences": [[s.start, s.end] for s in chunk.sentences],
+        "story_id": passage.story_id,
+        "index": passage.index,
+        "text": passage.text,
+        "start": passage.start,
+        "end": passage.end,
+        "sentences": [[s.start, s.end] for s in passage.sentences],
     }
 
 
-def _chunk_from_json(raw: dict[str, Any]) -> Chunk:
-    return Chunk(
+def _passage_from_json(raw: dict[str, Any]) -> Passage:
+    return Passage(
         story_id=raw["story_id"],
         index=raw["index"],
         text=raw["text"],

@@ -14,7 +14,7 @@ import pytest
 
 from retrieval import RetrievalSettings, Retriever
 from retrieval.embedding import Encoder
-from retrieval.search import open_encoder
+from retrieval.models import open_encoder
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"

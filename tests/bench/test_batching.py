@@ -1,6 +1,6 @@
 """The micro-batcher behind Retriever.asearch: batches, errors, cancellation, the event loop.
 
-Most tests drive :class:`QueryBatcher` with a stand-in retriever whose model call can be
+Most tests drive :class:`QueryBatcher` with a stand-in searcher and a model whose call can be
 held shut, so what queues up while the model is busy is deterministic (no timing). The
 last tests use the real retriever over the seed stories.
 """
@@ -11,6 +11,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,33 +48,42 @@ class GatedEncoder:
         return np.array([[float(len(t))] * self.dimension for t in texts], dtype=np.float32)
 
 
-class StubRetriever:
-    """Records every search with the vector it was given."""
+@dataclass(frozen=True)
+class StubPrepared:
+    question: str
+    options: object
+    texts: tuple[str, ...]
 
-    def __init__(self, encoder: GatedEncoder, *, broken: str | None = None) -> None:
-        self.encoder = encoder
-        self.searched: list[tuple[str, float | None, dict[str, object]]] = []
+
+class StubSearcher:
+    """Records every completed question with the vector it was given (its first value)."""
+
+    def __init__(self, *, broken: str | None = None, unprepared: str | None = None) -> None:
+        self.searched: list[tuple[str, float | None, object]] = []
+        self.prepared: list[str] = []
         self.broken = broken
+        self.unprepared = unprepared
 
-    def query_texts(self, question: str) -> tuple[str, ...]:
-        return (question.strip(),)
+    def prepare(self, question: str, options: object = None) -> StubPrepared:
+        if question == self.unprepared:
+            raise ValueError(f"cannot analyse {question!r}")
+        self.prepared.append(question)
+        words = question.strip()
+        texts = (words,) if any(c.isalnum() for c in words) else ()
+        return StubPrepared(question, options, texts)
 
-    def search(
-        self,
-        question: str,
-        *,
-        vectors: Mapping[str, np.ndarray] | None = None,
-        **options: object,
-    ) -> Answer:
-        if question == self.broken:
-            raise ValueError(f"cannot search {question!r}")
-        first = None if vectors is None else float(vectors[question.strip()][0])
-        self.searched.append((question, first, options))
-        return Answer(question=question)
+    def complete(self, prepared: StubPrepared, vectors: Mapping[str, np.ndarray]) -> Answer:
+        if prepared.question == self.broken:
+            raise ValueError(f"cannot search {prepared.question!r}")
+        first = float(vectors[prepared.texts[0]][0]) if prepared.texts else None
+        self.searched.append((prepared.question, first, prepared.options))
+        return Answer(question=prepared.question)
 
 
-def batcher_for(retriever: StubRetriever, **options: float) -> QueryBatcher:
-    return QueryBatcher(retriever, **options)  # type: ignore[arg-type]
+def batcher_for(
+    encoder: GatedEncoder, searcher: StubSearcher | None = None, **options: float
+) -> QueryBatcher:
+    return QueryBatcher(searcher or StubSearcher(), encoder, **options)  # type: ignore[arg-type]
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -86,8 +96,8 @@ async def until(condition: Callable[[], bool]) -> None:
 
 async def test_questions_queued_while_the_model_is_busy_share_one_call() -> None:
     encoder = GatedEncoder()
-    stub = StubRetriever(encoder)
-    batcher = batcher_for(stub)
+    stub = StubSearcher()
+    batcher = batcher_for(encoder, stub)
     first = asyncio.create_task(batcher.search("first question"))
     await until(encoder.entered.is_set)
     others = [asyncio.create_task(batcher.search(f"question number {i}")) for i in range(20)]
@@ -100,7 +110,8 @@ async def test_questions_queued_while_the_model_is_busy_share_one_call() -> None
     assert [a.question for a in answers] == ["first question"] + [
         f"question number {i}" for i in range(20)
     ]
-    # Each question was ranked with its own vector (here: its length).
+    # Each question was analysed once and ranked with its own vector (here: its length).
+    assert sorted(stub.prepared) == sorted(a.question for a in answers)
     assert all(vector == len(question) for question, vector, _ in stub.searched)
     assert batcher.mean_batch == pytest.approx(10.5)
     batcher.close()
@@ -108,7 +119,7 @@ async def test_questions_queued_while_the_model_is_busy_share_one_call() -> None
 
 async def test_the_event_loop_runs_while_the_model_works() -> None:
     encoder = GatedEncoder()
-    batcher = batcher_for(StubRetriever(encoder))
+    batcher = batcher_for(encoder)
     asking = asyncio.create_task(batcher.search("who plays the dombra?"))
     await until(encoder.entered.is_set)
 
@@ -126,7 +137,7 @@ async def test_the_event_loop_runs_while_the_model_works() -> None:
 
 async def test_a_batch_holds_at_most_max_batch_questions() -> None:
     encoder = GatedEncoder()
-    batcher = batcher_for(StubRetriever(encoder), max_batch=4)
+    batcher = batcher_for(encoder, max_batch=4)
     first = asyncio.create_task(batcher.search("first"))
     await until(encoder.entered.is_set)
     others = [asyncio.create_task(batcher.search(f"q{i}")) for i in range(10)]
@@ -139,19 +150,17 @@ async def test_a_batch_holds_at_most_max_batch_questions() -> None:
     batcher.close()
 
 
-async def test_options_reach_search_and_given_vectors_are_not_embedded_again() -> None:
+async def test_options_reach_the_searcher_and_empty_questions_are_not_embedded() -> None:
     encoder = GatedEncoder(gated=False)
-    stub = StubRetriever(encoder)
-    batcher = batcher_for(stub)
+    stub = StubSearcher()
+    batcher = batcher_for(encoder, stub)
 
-    await batcher.search("more please", k=2, offset=3, story_id="s1")
-    await batcher.search("has a vector", vectors={"has a vector": np.full(4, 99.0, np.float32)})
-    await batcher.search("?!")  # nothing to embed: search answers it without a vector
+    await batcher.search("more please", {"k": 2, "offset": 3})
+    await batcher.search("?!")  # nothing to embed: completed without a vector
 
     assert stub.searched == [
-        ("more please", len("more please"), {"k": 2, "offset": 3, "story_id": "s1"}),
-        ("has a vector", 99.0, {}),
-        ("?!", None, {}),
+        ("more please", len("more please"), {"k": 2, "offset": 3}),
+        ("?!", None, None),
     ]
     assert encoder.calls == [["more please"]]
     batcher.close()
@@ -159,8 +168,7 @@ async def test_options_reach_search_and_given_vectors_are_not_embedded_again() -
 
 async def test_a_model_failure_reaches_every_asker_of_the_batch_and_the_worker_survives() -> None:
     encoder = GatedEncoder(gated=False, fail=RuntimeError("model is broken"))
-    stub = StubRetriever(encoder)
-    batcher = batcher_for(stub)
+    batcher = batcher_for(encoder)
 
     with pytest.raises(RuntimeError, match="model is broken"):
         await asyncio.wait_for(batcher.search("anything"), WAIT)
@@ -171,13 +179,15 @@ async def test_a_model_failure_reaches_every_asker_of_the_batch_and_the_worker_s
     batcher.close()
 
 
-async def test_a_failing_search_fails_only_its_own_asker() -> None:
-    stub = StubRetriever(GatedEncoder(gated=False), broken="bad question")
-    batcher = batcher_for(stub)
+@pytest.mark.parametrize("failing", ["broken", "unprepared"])
+async def test_a_failing_question_fails_only_its_own_asker(failing: str) -> None:
+    stub = StubSearcher(**{failing: "bad question"})
+    batcher = batcher_for(GatedEncoder(gated=False), stub)
 
     results = await asyncio.wait_for(
         asyncio.gather(
-            batcher.search("good question"), batcher.search("bad question"),
+            batcher.search("good question"),
+            batcher.search("bad question"),
             return_exceptions=True,
         ),
         WAIT,
@@ -190,8 +200,8 @@ async def test_a_failing_search_fails_only_its_own_asker() -> None:
 
 async def test_a_cancelled_asker_is_skipped() -> None:
     encoder = GatedEncoder()
-    stub = StubRetriever(encoder)
-    batcher = batcher_for(stub)
+    stub = StubSearcher()
+    batcher = batcher_for(encoder, stub)
     first = asyncio.create_task(batcher.search("first"))
     await until(encoder.entered.is_set)
     gone = asyncio.create_task(batcher.search("never mind"))
@@ -208,7 +218,7 @@ async def test_a_cancelled_asker_is_skipped() -> None:
 
 
 def test_one_batcher_serves_several_event_loops() -> None:
-    batcher = batcher_for(StubRetriever(GatedEncoder(gated=False)))
+    batcher = batcher_for(GatedEncoder(gated=False))
 
     first = asyncio.run(batcher.search("from the first loop"))
     second = asyncio.run(batcher.search("from the second loop"))
@@ -218,7 +228,7 @@ def test_one_batcher_serves_several_event_loops() -> None:
 
 
 async def test_an_idle_worker_ends_and_the_next_question_starts_another() -> None:
-    batcher = batcher_for(StubRetriever(GatedEncoder(gated=False)), idle_seconds=0.01)
+    batcher = batcher_for(GatedEncoder(gated=False), idle_seconds=0.01)
 
     await batcher.search("wake up")
     await until(lambda: not batcher.running)
@@ -229,7 +239,7 @@ async def test_an_idle_worker_ends_and_the_next_question_starts_another() -> Non
 
 
 async def test_a_closed_batcher_refuses_questions() -> None:
-    batcher = batcher_for(StubRetriever(GatedEncoder(gated=False)))
+    batcher = batcher_for(GatedEncoder(gated=False))
     await batcher.search("one")
 
     batcher.close()
@@ -241,7 +251,7 @@ async def test_a_closed_batcher_refuses_questions() -> None:
 
 def test_max_batch_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_batch"):
-        batcher_for(StubRetriever(GatedEncoder()), max_batch=0)
+        batcher_for(GatedEncoder(), max_batch=0)
 
 
 # -- the real retriever ----------------------------------------------------------------------

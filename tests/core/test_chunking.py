@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retrieval.chunking import Chunk, chunk_text
+from retrieval.chunking import Passage, split_passages
 from retrieval.corpus import Story, load_corpus
 from retrieval.embedding import Encoder
 from retrieval.text import count_words, sentence_spans
@@ -26,7 +26,7 @@ def non_space(text: str) -> str:
 
 def check_chunks(
     text: str,
-    chunks: list[Chunk],
+    chunks: list[Passage],
     *,
     max_words: int,
     max_tokens: int | None = None,
@@ -49,7 +49,7 @@ def check_chunks(
     assert non_space("".join(c.text for c in chunks)) == non_space(text)
 
 
-def check_sentences(chunk: Chunk) -> None:
+def check_sentences(chunk: Passage) -> None:
     spans = chunk.sentences
     assert spans, f"passage {chunk.index} has no sentences"
     covered = bytearray(len(chunk.text))
@@ -72,7 +72,7 @@ def check_sentences(chunk: Chunk) -> None:
 @pytest.mark.parametrize("max_words", [160, 80, 40, 20])
 @pytest.mark.parametrize("story", SEEDS, ids=lambda s: s.story_id)
 def test_seed_passages_hold_every_invariant(story: Story, max_words: int) -> None:
-    chunks = chunk_text(story.story_id, story.text, max_words=max_words)
+    chunks = split_passages(story.story_id, story.text, max_words=max_words)
 
     assert chunks
     check_chunks(story.text, chunks, max_words=max_words)
@@ -83,7 +83,7 @@ def paragraphs_of(text: str) -> list[str]:
 
 
 def check_paragraphs_kept_whole(
-    text: str, chunks: list[Chunk], max_words: int, count_tokens: Callable[[str], int],
+    text: str, chunks: list[Passage], max_words: int, count_tokens: Callable[[str], int],
     max_tokens: int,
 ) -> None:
     """A paragraph that fits in a passage is never split over two."""
@@ -100,7 +100,7 @@ def test_squad_passages_hold_every_invariant_with_the_token_limit(
     assert longest > 160  # the corpus really has paragraphs over the limit
 
     for story in SQUAD:
-        chunks = chunk_text(
+        chunks = split_passages(
             story.story_id, story.text, max_words=max_words,
             max_tokens=encoder.max_tokens, count_tokens=encoder.count_tokens,
         )
@@ -112,14 +112,14 @@ def test_squad_passages_hold_every_invariant_with_the_token_limit(
 
 def test_seed_sentence_spans_are_the_sentences_of_the_passage() -> None:
     for story in SEEDS:
-        for chunk in chunk_text(story.story_id, story.text, max_words=160):
+        for chunk in split_passages(story.story_id, story.text, max_words=160):
             assert list(chunk.sentences) == sentence_spans(chunk.text)
 
 
 @pytest.mark.parametrize("max_words", [160, 60, 30])
 def test_a_seed_paragraph_that_fits_is_never_split(max_words: int, encoder: Encoder) -> None:
     for story in SEEDS:
-        chunks = chunk_text(story.story_id, story.text, max_words=max_words)
+        chunks = split_passages(story.story_id, story.text, max_words=max_words)
         check_paragraphs_kept_whole(story.text, chunks, max_words, encoder.count_tokens,
                                     encoder.max_tokens)
 
@@ -144,7 +144,7 @@ def test_token_limit_is_kept_when_words_are_few_but_tokens_many(
     assert count_words(text) < 160
     assert encoder.count_tokens(text) > encoder.max_tokens
 
-    chunks = chunk_text("numbers", text, max_words=160, max_tokens=encoder.max_tokens,
+    chunks = split_passages("numbers", text, max_words=160, max_tokens=encoder.max_tokens,
                         count_tokens=encoder.count_tokens)
 
     assert len(chunks) >= 2
@@ -155,7 +155,7 @@ def test_token_limit_is_kept_when_words_are_few_but_tokens_many(
 def test_without_a_token_counter_only_words_count(encoder: Encoder) -> None:
     text = numbers_text(1, 150)
 
-    chunks = chunk_text("numbers", text, max_words=160)
+    chunks = split_passages("numbers", text, max_words=160)
 
     assert [c.text for c in chunks] == [text]
 
@@ -164,7 +164,7 @@ def test_without_a_token_counter_only_words_count(encoder: Encoder) -> None:
 def test_giant_sentence_without_punctuation_is_split(max_words: int) -> None:
     text = " ".join(f"word{i}" for i in range(1000))
 
-    chunks = chunk_text("giant", text, max_words=max_words)
+    chunks = split_passages("giant", text, max_words=max_words)
 
     assert len(chunks) >= 1000 / max_words
     check_chunks(text, chunks, max_words=max_words)
@@ -176,7 +176,7 @@ def test_long_paragraph_is_split_at_sentence_ends() -> None:
     sentence = "The band played another long song about the open steppe and the wind"
     text = " ".join(f"{sentence} number {i}." for i in range(30))  # ~ 420 words, one paragraph
 
-    chunks = chunk_text("para", text, max_words=160)
+    chunks = split_passages("para", text, max_words=160)
 
     assert len(chunks) >= 3
     check_chunks(text, chunks, max_words=160)
@@ -185,8 +185,8 @@ def test_long_paragraph_is_split_at_sentence_ends() -> None:
 
 
 def test_empty_and_blank_text_give_no_passages() -> None:
-    assert chunk_text("empty", "", max_words=160) == []
-    assert chunk_text("blank", "  \n\n \t\n", max_words=160) == []
+    assert split_passages("empty", "", max_words=160) == []
+    assert split_passages("blank", "  \n\n \t\n", max_words=160) == []
 
 
 # --- paragraphs ---------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def paragraph(n: int, words: int = 30) -> str:
 def test_short_heading_shares_a_passage_with_the_next_paragraph() -> None:
     text = f"Chapter One\n\n{paragraph(1)}\n\n{paragraph(2)}"
 
-    chunks = chunk_text("heading", text, max_words=160)
+    chunks = split_passages("heading", text, max_words=160)
 
     assert chunks[0].text.startswith("Chapter One\n\n" + paragraph(1))
     check_chunks(text, chunks, max_words=160)
@@ -213,7 +213,7 @@ def test_consecutive_paragraphs_are_packed_up_to_the_limit() -> None:
     paragraphs = [paragraph(n) for n in range(5)]  # 150 words in all
     text = "\n\n".join(paragraphs)
 
-    chunks = chunk_text("packed", text, max_words=160)
+    chunks = split_passages("packed", text, max_words=160)
 
     assert [c.text for c in chunks] == [text]
 
@@ -222,7 +222,7 @@ def test_packed_paragraphs_are_spread_evenly() -> None:
     paragraphs = [paragraph(n) for n in range(8)]  # 240 words: two passages of 120
     text = "\n\n".join(paragraphs)
 
-    chunks = chunk_text("even", text, max_words=160)
+    chunks = split_passages("even", text, max_words=160)
 
     assert [c.words for c in chunks] == [120, 120]
     for p in paragraphs:
@@ -233,7 +233,7 @@ def test_paragraph_over_the_limit_is_cut_between_sentences() -> None:
     long_paragraph = " ".join(paragraph(n, 60) for n in range(4))  # 240 words, one paragraph
     text = f"{paragraph(9)}\n\n{long_paragraph}\n\n{paragraph(10)}"
 
-    chunks = chunk_text("cut", text, max_words=160)
+    chunks = split_passages("cut", text, max_words=160)
 
     check_chunks(text, chunks, max_words=160)
     start = text.index(long_paragraph)
@@ -249,7 +249,7 @@ def test_short_paragraph_is_not_joined_past_the_limit() -> None:
     body = " ".join(["word"] * 158) + "."
     text = f"{heading}\n\n{body}"
 
-    chunks = chunk_text("full", text, max_words=160)
+    chunks = split_passages("full", text, max_words=160)
 
     assert [c.text for c in chunks] == [heading, body]
 
@@ -271,7 +271,7 @@ _TEXTS = st.lists(st.tuples(_PIECES, _GAPS), min_size=0, max_size=400).map(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=_TEXTS, max_words=st.sampled_from([20, 23, 40, 160]))
 def test_any_text_holds_every_invariant(text: str, max_words: int) -> None:
-    chunks = chunk_text("any", text, max_words=max_words)
+    chunks = split_passages("any", text, max_words=max_words)
 
     if text.strip():
         check_chunks(text, chunks, max_words=max_words)
@@ -282,7 +282,7 @@ def test_any_text_holds_every_invariant(text: str, max_words: int) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=_TEXTS, max_tokens=st.sampled_from([40, 64, 256]))
 def test_any_text_keeps_the_token_limit(text: str, max_tokens: int, encoder: Encoder) -> None:
-    chunks = chunk_text("any", text, max_words=160, max_tokens=max_tokens,
+    chunks = split_passages("any", text, max_words=160, max_tokens=max_tokens,
                         count_tokens=encoder.count_tokens)
 
     if text.strip():

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from retrieval import RetrievalSettings
-from retrieval.embedding import QUANTISED_FILE, Encoder
-from retrieval.search import open_encoder
+from retrieval.embedding import Encoder
+from retrieval.models import open_encoder
+from retrieval.onnx_encoder import QUANTISED_FILE
 
 SEED_QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "seeds" / "questions.jsonl"
 

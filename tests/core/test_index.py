@@ -22,7 +22,8 @@ import pytest
 
 from retrieval import RetrievalSettings, Retriever, UpdateReport, store
 from retrieval.embedding import Encoder
-from retrieval.search import build_spec, refresh
+from retrieval.indexing import build_spec, refresh
+from retrieval.live import LiveIndex
 from tests.core.conftest import (
     BAKHYT,
     ROOT,
@@ -138,7 +139,7 @@ def opened(work: Workspace, model: CachedEncoder) -> Retriever:
     spy = CountingEncoder(model)
     retriever = Retriever.open(work.settings, encoder=spy, index_dir=work.index_dir)
     assert spy.embedded == 0
-    retriever.encoder = model
+    retriever.index.encoder = model
     return retriever
 
 
@@ -201,9 +202,9 @@ def update(
 ) -> tuple[Retriever, UpdateReport]:
     """Bring the index up to date the way the bot does: reload in place, or open again."""
     if via == "reload":
-        retriever.encoder = spy
+        retriever.index.encoder = spy
         report = retriever.reload()
-        retriever.encoder = spy.inner
+        retriever.index.encoder = spy.inner
         return retriever, report
     _, report = refresh(work.settings, spy, work.index_dir)
     return Retriever.open(work.settings, encoder=spy.inner, index_dir=work.index_dir), report
@@ -427,7 +428,8 @@ BUILD_SCRIPT = """
 import sys
 from pathlib import Path
 from retrieval import RetrievalSettings
-from retrieval.search import open_encoder, refresh
+from retrieval.indexing import refresh
+from retrieval.models import open_encoder
 
 settings = RetrievalSettings(corpus_dir=Path(sys.argv[1]), data_dir=Path(sys.argv[2]))
 encoder = open_encoder(settings)
@@ -478,7 +480,7 @@ def test_killed_build_leaves_the_previous_index(
 
     data = store.load(work.index_dir, build_spec(work.settings, model))
     assert sorted(data.digests) == [MIRELA, OSKAR]
-    assert answers(Retriever(work.settings, model, data)) == work.expected
+    assert answers(Retriever(LiveIndex(work.settings, model, data))) == work.expected
     # Opening the small corpus again finds the old index whole: nothing to embed.
     spy = CountingEncoder(model)
     Retriever.open(work.settings, encoder=spy, index_dir=work.index_dir)

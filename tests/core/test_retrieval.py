@@ -215,7 +215,7 @@ def test_offset_pages_without_repeats(retriever: Retriever) -> None:
             "Who is Beyoncé?",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="BUG retrieval/search.py _relevant: answered with Bakhyt Camara's "
+                reason="BUG retrieval/relevance.py relevant(): answered with Bakhyt Camara's "
                 "passages (dense 0.36 over the calibrated 0.32); no story names Beyoncé",
             ),
         ),

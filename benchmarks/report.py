@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,8 @@ def render(report: dict[str, Any]) -> str:
     ]
 
     def row(name: str, *path: str) -> None:
-        mine = _dig(ours, path)
-        theirs = _dig(baseline, path) if baseline else None
+        mine = dig(ours, path)
+        theirs = dig(baseline, path) if baseline else None
         ratio = mine / theirs if _number(mine) and _number(theirs) and theirs else None
         lines.append(f"{name:<34}{_fmt(mine):>12}{_fmt(theirs):>12}{_fmt(ratio):>11}")
 
@@ -131,7 +132,8 @@ def plot(report: dict[str, Any], directory: Path) -> Path:
     return path
 
 
-def _dig(values: Any, path: tuple[str, ...]) -> Any:
+def dig(values: Any, path: Sequence[str]) -> Any:
+    """The value at ``path`` in nested dicts and lists, or None."""
     for key in path:
         if isinstance(values, list):
             values = values[int(key)] if int(key) < len(values) else None

@@ -4,11 +4,11 @@ Builds and first answers are measured in their own processes, so that peak memor
 memory after load and start-up cost are those of a real process, not of the
 benchmark that has already loaded everything::
 
-    python -m retrieval.bench_child build --settings JSON
-    python -m retrieval.bench_child load --settings JSON --question Q
-    python -m retrieval.bench_child baseline-build --settings JSON --out DIR
-    python -m retrieval.bench_child baseline-load --settings JSON --out DIR --question Q
-    python -m retrieval.bench_child synthetic --type hnsw --count N --dimension D
+    python -m benchmarks.child build --settings JSON
+    python -m benchmarks.child load --settings JSON --question Q
+    python -m benchmarks.child baseline-build --settings JSON --out DIR
+    python -m benchmarks.child baseline-load --settings JSON --out DIR --question Q
+    python -m benchmarks.child synthetic --type hnsw --count N --dimension D
 
 ``--settings`` is a :class:`~retrieval.settings.RetrievalSettings` as JSON (its corpus
 and data directories say what to index and where).
@@ -23,39 +23,16 @@ STARTED = time.perf_counter()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
-import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-
-def rss_mb() -> float:
-    """This process's resident memory now, in MB."""
-    import psutil
-
-    return round(float(psutil.Process().memory_info().rss) / 2**20, 1)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MB.
-
-    Linux's ``ru_maxrss`` starts from the parent's resident size at fork (a tiny child of
-    an 800 MB parent reports 813 MB), so the high-water mark of this program's own memory
-    (``VmHWM``, reset by exec) is read where the system has it.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024, 1)  # kB
-    except (OSError, ValueError):
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB
+from benchmarks.memory import peak_rss_mb, rss_mb  # noqa: E402
 
 
 def build(settings_json: str) -> dict[str, Any]:
     """Build (or update) our index like ``artistbot index`` and time it."""
-    from retrieval.search import Retriever
+    from retrieval import Retriever
     from retrieval.settings import RetrievalSettings
     from retrieval.text import count_words
 
@@ -68,7 +45,7 @@ def build(settings_json: str) -> dict[str, Any]:
 
     retriever = Retriever.open(settings, progress=progress)
     wall = time.perf_counter() - imported
-    data = retriever._state.data  # the index just built (read-only)
+    data = retriever.index.snapshot.data  # the index just built (read-only)
     return {
         "stories": len(data.stories),
         "passages": len(data.passages),
@@ -84,7 +61,7 @@ def build(settings_json: str) -> dict[str, Any]:
 
 def load(settings_json: str, question: str) -> dict[str, Any]:
     """Open the persisted index and answer one question: what a restarted bot does."""
-    from retrieval.search import Retriever
+    from retrieval import Retriever
     from retrieval.settings import RetrievalSettings
 
     settings = RetrievalSettings.model_validate_json(settings_json)
@@ -104,7 +81,7 @@ def load(settings_json: str, question: str) -> dict[str, Any]:
 
 def baseline_build(settings_json: str, out: Path) -> dict[str, Any]:
     """Build the baseline (whole paragraphs, torch, flat FAISS) and save it."""
-    from retrieval.bench_baseline import Baseline, torch_encoder
+    from benchmarks.baseline import Baseline, torch_encoder
     from retrieval.settings import RetrievalSettings
     from retrieval.text import count_words
 
@@ -129,7 +106,7 @@ def baseline_build(settings_json: str, out: Path) -> dict[str, Any]:
 
 def baseline_load(settings_json: str, out: Path, question: str) -> dict[str, Any]:
     """Load the saved baseline and answer one question."""
-    from retrieval.bench_baseline import Baseline, torch_encoder
+    from benchmarks.baseline import Baseline, torch_encoder
     from retrieval.settings import RetrievalSettings
 
     settings = RetrievalSettings.model_validate_json(settings_json)
@@ -149,7 +126,7 @@ def baseline_load(settings_json: str, out: Path, question: str) -> dict[str, Any
 
 def main(argv: list[str] | None = None) -> None:
     """Run one command and print its JSON result."""
-    parser = argparse.ArgumentParser(prog="python -m retrieval.bench_child")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.child")
     parser.add_argument(
         "command", choices=["build", "load", "baseline-build", "baseline-load", "synthetic"]
     )
@@ -173,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "baseline-load":
         result = baseline_load(args.settings, args.out, args.question)
     else:
-        from retrieval.bench_synthetic import measure
+        from benchmarks.synthetic import measure
 
         result = measure(
             args.index_type,

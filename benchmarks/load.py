@@ -7,23 +7,15 @@ synchronously) or a coroutine function (one question, the async API the bots use
 from __future__ import annotations
 
 import asyncio
-import math
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from retrieval.evaluation import percentile
+
 # How often the event-loop probe wakes up while askers run.
 PROBE_SECONDS = 0.005
-
-
-def percentile(values: Sequence[float], pct: float) -> float:
-    """The nearest-rank ``pct`` percentile of ``values`` (0 for none)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 def summary(milliseconds: Sequence[float]) -> dict[str, float]:

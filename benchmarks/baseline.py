@@ -4,21 +4,29 @@ What a first version of such a bot does: every paragraph of every story is one
 passage, embedded with sentence-transformers on torch and searched exactly with a
 flat FAISS index, one question at a time. No lexical search, no sentence vectors,
 no batching, no manifest: the vectors and paragraphs are saved as they are.
+:func:`measure_baseline` takes the benchmark's figures of it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
 
-from retrieval.corpus import Story, load_corpus
-from retrieval.embedding import Encoder, TorchEncoder, offline, resolve_model
+from benchmarks import load
+from benchmarks.common import BenchOptions, child, keep, log, median_story, with_rates
+from retrieval.corpus import Story, load_corpus, load_story
+from retrieval.embedding import Encoder, offline, resolve_model
+from retrieval.settings import RetrievalSettings
+from retrieval.torch_encoder import TorchEncoder
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
@@ -97,3 +105,55 @@ class Baseline:
             return []
         scores, ids = self.index.search(np.ascontiguousarray(vector, dtype=np.float32), count)
         return [(self.paragraphs[i], float(s)) for s, i in zip(scores[0], ids[0], strict=True)]
+
+
+def measure_baseline(
+    settings: RetrievalSettings, out: Path, questions: list[str], options: BenchOptions
+) -> dict[str, Any]:
+    """The same figures for the baseline (whole paragraphs, torch, flat FAISS, no batching)."""
+    result: dict[str, Any] = {}
+    log.info("bench: baseline build (fresh process)")
+    build = with_rates(child("baseline-build", settings, "--out", str(out)))
+    keep(result, "baseline", "build", build)
+    log.info("bench: baseline cold start x%d", options.repeats)
+    starts, loaded = [], []
+    for _ in range(options.repeats):
+        started = time.perf_counter()
+        loaded.append(
+            child("baseline-load", settings, "--out", str(out), "--question", questions[0])
+        )
+        starts.append({"wall_s": time.perf_counter() - started})
+    keep(result, "baseline", "cold_start", load.median_of(starts))
+    result["rss_after_load_mb"] = load.median_of(loaded)["rss_after_load_mb"]
+    result["first_answer_in_process_s"] = load.median_of(loaded)["first_answer_s"]
+
+    baseline = Baseline.load(out, torch_encoder(settings.model, threads=settings.threads))
+    sample = questions[: options.latency_questions]
+    log.info("bench: baseline warm latency")
+    whole = load.warm_latency(baseline.search, sample, repeats=options.repeats)
+    keep(result, "baseline", "latency", {"dense": whole, "lexical": None, "core": whole})
+
+    async def ask(question: str) -> object:
+        return await asyncio.to_thread(baseline.search, question)
+
+    log.info("bench: baseline concurrent askers %s", options.levels)
+    keep(
+        result,
+        "baseline",
+        "concurrency",
+        load.concurrency(
+            ask, questions, levels=options.levels, total=options.requests, repeats=options.repeats
+        ),
+    )
+    log.info("bench: baseline incremental update")
+    source = median_story(settings.corpus_dir)
+    runs = []
+    for _ in range(options.repeats):
+        story = load_story(source)
+        assert story is not None
+        started = time.perf_counter()
+        count = baseline.add([story], batch_size=settings.encode_batch_size)
+        baseline.save(out)
+        runs.append({"wall_s": time.perf_counter() - started, "embedded_passages": count})
+    keep(result, "baseline", "update", {**load.median_of(runs), "story": source.name})
+    return result

@@ -2,7 +2,7 @@
 
 The vectors lie around topics on the unit sphere the way sentence embeddings of
 stories do (points of one topic have a cosine of about 0.65). Each index type is
-built and searched in a fresh process (see :mod:`retrieval.bench_child`) so its
+built and searched in a fresh process (see :mod:`benchmarks.child`) so its
 memory is its own: build time, memory, single-query latency (at the retriever's
 candidate depth) and recall@10 against exact search.
 """
@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.load import summary
+from benchmarks.memory import rss_mb
 from retrieval import vectors
-from retrieval.bench_load import summary
+from retrieval.embedding import normalise
 
 TOPICS = 1024
 SPREAD = 0.7  # length of a point's offset from its topic's centre
@@ -32,7 +34,7 @@ SEARCH_K = 50  # what the retriever asks FAISS for (RetrievalSettings.candidates
 def clustered(count: int, dimension: int, *, seed: int) -> np.ndarray:
     """``count`` seeded unit vectors around :data:`TOPICS` random topic centres."""
     rng = np.random.default_rng(seed)
-    centres = _normalise(rng.standard_normal((TOPICS, dimension), dtype=np.float32))
+    centres = normalise(rng.standard_normal((TOPICS, dimension), dtype=np.float32))
     points = np.empty((count, dimension), dtype=np.float32)
     scale = np.float32(SPREAD / math.sqrt(dimension))
     for begin in range(0, count, CHUNK):
@@ -40,7 +42,7 @@ def clustered(count: int, dimension: int, *, seed: int) -> np.ndarray:
         block = rng.standard_normal((end - begin, dimension), dtype=np.float32)
         block *= scale
         block += centres[rng.integers(0, TOPICS, end - begin)]
-        points[begin:end] = _normalise(block)
+        points[begin:end] = normalise(block)
     return points
 
 
@@ -64,8 +66,6 @@ def measure(
     index_type: str, count: int, *, dimension: int = 384, queries: int = 200, seed: int = 0
 ) -> dict[str, Any]:
     """Build an index of ``index_type`` over ``count`` synthetic vectors and measure it."""
-    from retrieval.bench_child import rss_mb
-
     # Questions are held-out points of the same topics, as real questions are near the
     # stories' topics (points of other topics make every neighbour a near-tie).
     sample = clustered(count + queries, dimension, seed=seed)
@@ -106,7 +106,7 @@ def run(
         command = [
             sys.executable,
             "-m",
-            "retrieval.bench_child",
+            "benchmarks.child",
             "synthetic",
             "--type",
             index_type,
@@ -121,7 +121,3 @@ def run(
         results[index_type] = json.loads(done.stdout.strip().splitlines()[-1])
     return {"vectors": count, "dimension": dimension, "queries": queries, "types": results}
 
-
-def _normalise(rows: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return np.asarray(rows / np.maximum(norms, 1e-12), dtype=np.float32)

@@ -1,0 +1,213 @@
+"""Our side of the benchmark: build, cold start, warm latency, concurrency and update.
+
+Concurrency is measured on the path users take: :class:`~bot.chat.ChatService`,
+the object both adapters call, with each asker a chat of its own (rate limits,
+follow-ups and reply assembly included). The core's batched ``Retriever.asearch``
+and its unbatched ``search`` in a worker thread are measured beside it, to show
+what the chat layer costs and what batching gains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks import load
+from benchmarks.common import (
+    ADDED_STORY,
+    BenchOptions,
+    child,
+    child_cold_start,
+    cold_start,
+    keep,
+    log,
+    median_story,
+    with_rates,
+)
+from bot.chat import ChatService
+from bot.feedback import FeedbackStore
+from bot.messages import Incoming, Reply
+from bot.settings import Settings
+from retrieval import Retriever
+from retrieval import vectors as faiss_index
+from retrieval.embedding import Encoder
+from retrieval.settings import RetrievalSettings
+
+PLATFORM = "bench"
+
+
+def measure_ours(
+    settings: RetrievalSettings, encoder: Encoder, questions: list[str], options: BenchOptions
+) -> dict[str, Any]:
+    """Build, cold start, warm latency, concurrency and update figures of our core."""
+    result: dict[str, Any] = {}
+    log.info("bench: full build (fresh process)")
+    keep(result, "ours", "build", with_rates(child("build", settings)))
+    log.info("bench: cold start x%d", options.repeats)
+    cold = options.cold_start or child_cold_start
+    keep(result, "ours", "cold_start", cold_start(cold, settings, questions[0], options.repeats))
+    loaded = child("load", settings, "--question", questions[0])
+    result["rss_after_load_mb"] = loaded["rss_after_load_mb"]
+    result["first_answer_in_process_s"] = loaded["first_answer_s"]
+
+    retriever = Retriever.open(settings, encoder=encoder)
+    try:
+        sample = questions[: options.latency_questions]
+        log.info("bench: warm latency (%d questions x%d)", len(sample), options.repeats)
+        latency = {
+            "dense": load.warm_latency(_dense_path(retriever), sample, repeats=options.repeats),
+            "lexical": load.warm_latency(
+                _lexical_path(retriever), sample, repeats=options.repeats
+            ),
+            "core": load.warm_latency(retriever.search, sample, repeats=options.repeats),
+        }
+        keep(result, "ours", "latency", latency)
+        log.info("bench: concurrent chats %s (the chat service)", options.levels)
+        keep(result, "ours", "concurrency", chat_levels(retriever, questions, options))
+        log.info("bench: concurrent askers %s (the core, batched)", options.levels)
+        keep(result, "ours", "concurrency_core", _batched_levels(retriever, questions, options))
+
+        async def unbatched(question: str) -> object:
+            return await asyncio.to_thread(retriever.search, question)
+
+        levels = load.concurrency(
+            unbatched,
+            questions,
+            levels=options.levels,
+            total=options.requests,
+            repeats=options.repeats,
+        )
+        keep(result, "ours", "concurrency_unbatched", levels)
+        log.info("bench: incremental update x%d", options.repeats)
+        update = _update_ours(retriever, settings.corpus_dir, options.repeats)
+        keep(result, "ours", "update", update)
+    finally:
+        retriever.close()
+    return result
+
+
+def chat_levels(
+    retriever: Retriever, questions: list[str], options: BenchOptions
+) -> list[dict[str, Any]]:
+    """Concurrent chats through :class:`ChatService`: each asker is one chat.
+
+    Every question comes from a different user of its chat, so the per-user rate
+    limit is checked on every question without refusing any. Each figure also counts
+    the questions that got no reply (``lost``) and answers whose id repeats
+    (``duplicated``); both must be 0.
+    """
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp:
+        chat = ChatService(retriever, Settings(), FeedbackStore(Path(tmp) / "feedback.sqlite3"))
+        for level in options.levels:
+            ask, replies = _chat_asker(chat, level)
+            before = (retriever.batcher.batches, retriever.batcher.batched_questions)
+            [figures] = load.concurrency(
+                ask, questions, levels=[level], total=options.requests, repeats=options.repeats
+            )
+            figures.update(_batch_figures(retriever, before))
+            answer_ids = [r.answer_id for r in replies if r is not None and r.answer_id]
+            figures["replies"] = len(replies)
+            figures["lost"] = sum(1 for r in replies if r is None)
+            figures["duplicated"] = len(answer_ids) - len(set(answer_ids))
+            results.append(figures)
+    return results
+
+
+def _chat_asker(
+    chat: ChatService, level: int
+) -> tuple[Callable[[str], Awaitable[object]], list[Reply | None]]:
+    """An asker for ``level`` chats, and the list every reply (None: lost) is appended to."""
+    numbers = itertools.count()
+    replies: list[Reply | None] = []
+
+    async def ask(question: str) -> object:
+        number = next(numbers)
+        message = Incoming(
+            platform=PLATFORM,
+            chat_id=f"chat-{number % level}",
+            user_id=f"user-{number}",
+            text=question,
+        )
+        reply: Reply | None = None
+        try:
+            reply = await chat.handle(message)
+        except Exception:
+            log.exception("bench: a question got no reply")
+        replies.append(reply)
+        return reply
+
+    return ask, replies
+
+
+def _batched_levels(
+    retriever: Retriever, questions: list[str], options: BenchOptions
+) -> list[dict[str, Any]]:
+    results = []
+    for level in options.levels:
+        before = (retriever.batcher.batches, retriever.batcher.batched_questions)
+        [figures] = load.concurrency(
+            retriever.asearch,
+            questions,
+            levels=[level],
+            total=options.requests,
+            repeats=options.repeats,
+        )
+        figures.update(_batch_figures(retriever, before))
+        results.append(figures)
+    return results
+
+
+def _batch_figures(retriever: Retriever, before: tuple[int, int]) -> dict[str, Any]:
+    calls = retriever.batcher.batches - before[0]
+    embedded = retriever.batcher.batched_questions - before[1]
+    return {"model_calls": calls, "mean_batch": round(embedded / calls, 1) if calls else 0.0}
+
+
+def _dense_path(retriever: Retriever) -> Callable[[str], object]:
+    candidates = retriever.settings.candidates
+
+    def dense(question: str) -> object:
+        vector = retriever.encoder.encode_queries([question], batch_size=1)[0]
+        return faiss_index.search(retriever.index.snapshot.data.faiss, vector, candidates)
+
+    return dense
+
+
+def _lexical_path(retriever: Retriever) -> Callable[[str], object]:
+    candidates = retriever.settings.candidates
+
+    def lexical(question: str) -> object:
+        index = retriever.index.snapshot.lexical
+        scores = index.scores(index.terms(question))
+        if len(scores) <= candidates:
+            return scores
+        return np.argpartition(-scores, candidates)[:candidates]
+
+    return lexical
+
+
+def _update_ours(retriever: Retriever, corpus: Path, repeats: int) -> dict[str, Any]:
+    source = median_story(corpus)
+    added = corpus / f"{ADDED_STORY}{source.suffix}"
+    runs = []
+    for repeat in range(repeats):
+        shutil.copyfile(source, added)
+        started = time.perf_counter()
+        report = retriever.reload()
+        runs.append(
+            {"wall_s": time.perf_counter() - started, "embedded_passages": report.embedded_passages}
+        )
+        passages = len(retriever.index.snapshot.data.passages)
+        added.unlink()
+        if repeat < repeats - 1:
+            retriever.reload()  # back to the built index for the next run
+    return {**load.median_of(runs), "story": source.name, "index_passages": passages}

@@ -1,0 +1,215 @@
+"""Building the index: stories in, passages and their vectors out, reusing what did not change.
+
+:func:`refresh` is what opening and reloading do: load the stored index, bring it up
+to date with the corpus folder (only new or changed stories are split and embedded)
+and save a new generation when anything changed. Persistence itself is
+:mod:`retrieval.store`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval import store
+from retrieval.chunking import Passage, rows_by_story, sentence_offsets, split_passages
+from retrieval.corpus import Story, StoryCache, load_corpus
+from retrieval.embedding import Encoder
+from retrieval.results import StoryInfo
+from retrieval.settings import RetrievalSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateReport:
+    """What an index update did."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    embedded_passages: int = 0
+    rebuilt: bool = False
+
+    @property
+    def touched(self) -> bool:
+        """True when the index changed at all."""
+        return bool(self.added or self.changed or self.removed or self.rebuilt)
+
+    def describe(self) -> str:
+        """One line for a log or a reply."""
+        return (
+            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} "
+            f"removed, {self.embedded_passages} passages embedded"
+        )
+
+
+def build_spec(settings: RetrievalSettings, encoder: Encoder) -> store.BuildSpec:
+    """What an index built now with these settings and this encoder depends on."""
+    return store.BuildSpec(
+        model=settings.model,
+        dimension=encoder.dimension,
+        max_words=settings.max_words,
+        max_tokens=encoder.max_tokens,
+        index_type=settings.index_type,
+    )
+
+
+def refresh(
+    settings: RetrievalSettings,
+    encoder: Encoder,
+    index_dir: Path,
+    *,
+    previous: store.IndexData | None = None,
+    progress: store.Progress | None = None,
+    cache: StoryCache | None = None,
+) -> tuple[store.IndexData, UpdateReport]:
+    """Load the index in ``index_dir`` and update it to the corpus; save it if it changed.
+
+    ``cache`` keeps the loaded stories between calls (see :class:`~retrieval.corpus.StoryCache`).
+    """
+    spec = build_spec(settings, encoder)
+    with store.build_lock(index_dir):
+        if previous is None:
+            try:
+                previous = store.load(index_dir, spec)
+            except store.IndexMismatch as exc:
+                log.info("building the index: %s", exc)
+        stories = load_corpus(settings.corpus_dir, cache=cache)
+        data, report = build(
+            stories,
+            encoder,
+            spec,
+            previous=previous,
+            batch_size=settings.encode_batch_size,
+            progress=progress,
+        )
+        if report.touched:
+            store.save(data, index_dir)
+    return data, report
+
+
+def build(
+    stories: Sequence[Story],
+    encoder: Encoder,
+    spec: store.BuildSpec,
+    *,
+    previous: store.IndexData | None = None,
+    batch_size: int = 32,
+    progress: store.Progress | None = None,
+) -> tuple[store.IndexData, UpdateReport]:
+    """Index ``stories``, reusing the vectors of stories unchanged since ``previous``."""
+    reusable = previous if previous is not None and previous.spec == spec else None
+    old_digests = reusable.digests if reusable else {}
+    kept: dict[str, _StoryVectors] = {}
+    if reusable is not None:
+        old_rows = rows_by_story(reusable.passages)
+        for story in stories:
+            if old_digests.get(story.story_id) == story.digest and story.story_id in old_rows:
+                kept[story.story_id] = _StoryVectors.take(
+                    reusable.passages,
+                    reusable.vectors,
+                    reusable.sentence_vectors,
+                    reusable.sentence_offsets,
+                    old_rows[story.story_id],
+                )
+    fresh = [s for s in stories if s.story_id not in kept]
+    new_passages = [
+        passage
+        for story in fresh
+        for passage in split_passages(
+            story.story_id,
+            story.text,
+            max_words=spec.max_words,
+            max_tokens=spec.max_tokens,
+            count_tokens=encoder.count_tokens,
+        )
+    ]
+    sentences = [s.of(p.text) for p in new_passages for s in p.sentences]
+    embedded = _embed([p.text for p in new_passages] + sentences, encoder, batch_size, progress)
+    new_vectors, new_sentence_vectors = embedded[: len(new_passages)], embedded[len(new_passages) :]
+    new_offsets = sentence_offsets(new_passages)
+    new_rows = rows_by_story(new_passages)
+
+    parts: list[_StoryVectors] = []
+    infos: list[StoryInfo] = []
+    for story in stories:
+        part = kept.get(story.story_id) or _StoryVectors.take(
+            new_passages,
+            new_vectors,
+            new_sentence_vectors,
+            new_offsets,
+            new_rows.get(story.story_id, []),
+        )
+        parts.append(part)
+        infos.append(_with_count(story.info, len(part.passages)))
+    passages = [p for part in parts for p in part.passages]
+    data = store.IndexData(
+        spec=spec,
+        stories=infos,
+        digests={s.story_id: s.digest for s in stories},
+        passages=passages,
+        vectors=_stack([p.vectors for p in parts], spec.dimension),
+        sentence_vectors=_stack([p.sentence_vectors for p in parts], spec.dimension),
+        sentence_offsets=sentence_offsets(passages),
+    )
+    current = {s.story_id for s in stories}
+    report = UpdateReport(
+        added=tuple(s.story_id for s in fresh if s.story_id not in old_digests),
+        changed=tuple(s.story_id for s in fresh if s.story_id in old_digests),
+        removed=tuple(sorted(set(old_digests) - current)),
+        embedded_passages=len(new_passages),
+        rebuilt=reusable is None,
+    )
+    return data, report
+
+
+@dataclass(frozen=True, slots=True)
+class _StoryVectors:
+    """One story's passages with their passage and sentence vectors."""
+
+    passages: list[Passage]
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+    @classmethod
+    def take(
+        cls,
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
+        sentence_vectors: np.ndarray,
+        sentence_offsets: np.ndarray,
+        rows: Sequence[int],
+    ) -> _StoryVectors:
+        """The passages at ``rows`` and their vectors (sentence rows by ``sentence_offsets``)."""
+        sentence_rows = [np.arange(sentence_offsets[i], sentence_offsets[i + 1]) for i in rows]
+        flat = np.concatenate(sentence_rows).astype(np.int64) if rows else np.empty(0, np.int64)
+        return cls([passages[i] for i in rows], vectors[list(rows)], sentence_vectors[flat])
+
+
+def _stack(parts: list[np.ndarray], dimension: int) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    matrix = np.vstack(parts) if parts else np.empty((0, dimension), dtype=np.float32)
+    return np.ascontiguousarray(matrix, dtype=np.float32)
+
+
+def _with_count(info: StoryInfo, count: int) -> StoryInfo:
+    return StoryInfo(**{**asdict(info), "aliases": info.aliases, "passages": count})
+
+
+def _embed(
+    texts: list[str], encoder: Encoder, batch_size: int, progress: store.Progress | None
+) -> np.ndarray:
+    if not texts:
+        return np.empty((0, encoder.dimension), dtype=np.float32)
+    step = max(batch_size * 8, 256)
+    parts = []
+    for begin in range(0, len(texts), step):
+        parts.append(encoder.encode(texts[begin : begin + step], batch_size=batch_size))
+        if progress is not None:
+            progress(min(begin + step, len(texts)), len(texts))
+    return np.vstack(parts)

@@ -1,0 +1,86 @@
+"""The index a running bot searches: opened once, brought up to date, reloaded in place.
+
+:class:`LiveIndex` owns the current :class:`~retrieval.snapshot.Snapshot`. A reload
+re-reads only changed story files, embeds only new or changed stories, saves a new
+generation and swaps the snapshot atomically; searches never wait for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from retrieval import relevance, store
+from retrieval.corpus import StoryCache
+from retrieval.embedding import Encoder
+from retrieval.indexing import UpdateReport, refresh
+from retrieval.models import open_encoder
+from retrieval.settings import RetrievalSettings
+from retrieval.snapshot import Snapshot, make_snapshot
+
+log = logging.getLogger(__name__)
+
+
+class LiveIndex:
+    """The current snapshot of one index folder, with its no-answer bar calibrated."""
+
+    def __init__(
+        self,
+        settings: RetrievalSettings,
+        encoder: Encoder,
+        data: store.IndexData,
+        *,
+        index_dir: Path | None = None,
+        loaded: StoryCache | None = None,
+    ) -> None:
+        self.settings = settings
+        self.encoder = encoder
+        self.index_dir = index_dir or settings.data_dir / "index"
+        self._snapshot = self._calibrated(data)
+        self._reload_lock = threading.Lock()
+        # Stories as last loaded, so that a reload repairs and analyses only changed files.
+        self._loaded = loaded or StoryCache()
+
+    @classmethod
+    def open(
+        cls,
+        settings: RetrievalSettings,
+        *,
+        encoder: Encoder | None = None,
+        index_dir: Path | None = None,
+        progress: store.Progress | None = None,
+    ) -> LiveIndex:
+        """Load the persisted index, bringing it up to date with the corpus first."""
+        encoder = encoder or open_encoder(settings)
+        index_dir = index_dir or settings.data_dir / "index"
+        loaded = StoryCache()
+        data, report = refresh(settings, encoder, index_dir, progress=progress, cache=loaded)
+        if report.touched:
+            log.info("index updated: %s", report.describe())
+        return cls(settings, encoder, data, index_dir=index_dir, loaded=loaded)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """What searches read now (replaced as a whole by a reload)."""
+        return self._snapshot
+
+    def reload(self) -> UpdateReport:
+        """Pick up added, changed and removed stories without a restart (incrementally)."""
+        with self._reload_lock:
+            data, report = refresh(
+                self.settings,
+                self.encoder,
+                self.index_dir,
+                previous=self._snapshot.data,
+                cache=self._loaded,
+            )
+            if report.touched:
+                self._snapshot = self._calibrated(data)
+            return report
+
+    def _calibrated(self, data: store.IndexData) -> Snapshot:
+        snapshot = make_snapshot(data, self.encoder)
+        bar = relevance.calibrate(snapshot, self.settings, self.encoder, self.index_dir)
+        return replace(snapshot, min_dense=bar)

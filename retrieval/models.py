@@ -1,0 +1,57 @@
+"""Opening the encoder the settings ask for: the packaged model, never from a hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retrieval.embedding import Encoder, QueryPrecision, fingerprint, offline, resolve_model
+from retrieval.onnx_encoder import (
+    EXPORT_VERSION,
+    MODEL_FILE,
+    QUANTISED_FILE,
+    OnnxEncoder,
+    export_onnx,
+    quantise,
+)
+from retrieval.settings import RetrievalSettings
+from retrieval.torch_encoder import TorchEncoder
+
+
+def open_encoder(settings: RetrievalSettings) -> Encoder:
+    """The encoder the settings ask for."""
+    return load_encoder(
+        settings.model,
+        backend=settings.backend,
+        data_dir=settings.data_dir,
+        threads=settings.threads,
+        query_precision=settings.query_precision,
+    )
+
+
+def load_encoder(
+    model: str,
+    *,
+    backend: str,
+    data_dir: Path,
+    threads: int,
+    query_precision: QueryPrecision = "int8",
+) -> Encoder:
+    """Load the encoder for ``model`` with the given backend (``"onnx"`` or ``"torch"``).
+
+    ``query_precision`` applies to the ONNX backend; torch always runs in float32.
+    """
+    offline()
+    model_dir = resolve_model(model)
+    if backend == "torch":
+        return TorchEncoder(model_dir, name=model, threads=threads)
+    export_dir = (
+        data_dir / "models" / f"{model_dir.name}-{fingerprint(model_dir)}-v{EXPORT_VERSION}"
+    )
+    if not (export_dir / MODEL_FILE).is_file():
+        export_onnx(model_dir, export_dir)
+    query_model = export_dir / MODEL_FILE
+    if query_precision == "int8":
+        query_model = export_dir / QUANTISED_FILE
+        if not query_model.is_file():
+            quantise(export_dir / MODEL_FILE, query_model)
+    return OnnxEncoder(export_dir, name=model, threads=threads, query_model=query_model)

@@ -1,0 +1,237 @@
+"""The model exported to ONNX and run with ONNX Runtime: fast on CPU, cheap to start.
+
+The sentence-transformers pipeline (encoder, pooling, normalisation) is exported
+once into the data directory (:func:`export_onnx`), and an int8 copy is quantised
+from it for questions (:func:`quantise`): about 1.2 ms a question instead of 2.9 ms
+on two cores, at a cosine of 0.99 to the float32 vector.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval.embedding import TokenCounting, normalise
+
+log = logging.getLogger(__name__)
+
+EXPORT_VERSION = 1
+MODEL_FILE = "model.onnx"
+QUANTISED_FILE = "model.int8.onnx"
+
+
+class OnnxEncoder(TokenCounting):
+    """The exported model run with ONNX Runtime: fast on CPU, cheap to start.
+
+    Passages go through ``model.onnx``; questions through ``query_model`` (by default
+    the same file). Each session is opened on first use, so a bot serving an
+    up-to-date index never loads the passage model at all.
+    """
+
+    def __init__(
+        self,
+        export_dir: Path,
+        *,
+        name: str,
+        threads: int = 2,
+        query_model: Path | None = None,
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        meta = json.loads((export_dir / "meta.json").read_text())
+        self.name = name
+        self.dimension = int(meta["dimension"])
+        self.max_tokens = int(meta["max_seq_length"])
+        self._inputs = list(meta["inputs"])
+        self._threads = threads
+        self._load_counter(export_dir / "tokenizer.json")
+        self._tokenizer = Tokenizer.from_file(str(export_dir / "tokenizer.json"))
+        self._tokenizer.enable_truncation(self.max_tokens)
+        self._tokenizer.enable_padding()
+        self._passage_model = export_dir / MODEL_FILE
+        self._query_model = query_model or self._passage_model
+        self._sessions: dict[Path, Any] = {}
+        self._opening = threading.Lock()
+        # Single-threaded query sessions run side by side, for several questions at once.
+        self._pool: ThreadPoolExecutor | None = None
+        self._lane_sessions: list[Any] = []
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        """Embed passages with the float32 model, in length-sorted batches."""
+        return self._encode(self._passage_model, texts, batch_size)
+
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
+        """Embed questions with the query model.
+
+        The int8 model quantises activations with one scale per call, so in a batch a
+        question's vector would depend on its neighbours (scores moved by 0.01): it
+        embeds one question per call, and a question always gets the same vector.
+        Several questions are spread over ``threads`` single-threaded sessions running
+        side by side, which uses the cores better than one session's thread pool on
+        one small input after another.
+        """
+        if self._query_model == self._passage_model:
+            return self._encode(self._query_model, texts, batch_size)
+        # Every query session opens with the first question, whatever it is.
+        self._session(self._query_model)
+        if self._threads == 1:
+            return self._encode(self._query_model, texts, 1)
+        pool, sessions = self._lanes()
+        if len(texts) <= 1:
+            return self._encode(self._query_model, texts, 1)
+        lanes = sessions[: len(texts)]
+        chunks = [texts[i :: len(lanes)] for i in range(len(lanes))]
+        parts = list(pool.map(self._encode_lane, lanes, chunks))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for i, part in enumerate(parts):
+            out[i :: len(lanes)] = part
+        return out
+
+    def _lanes(self) -> tuple[ThreadPoolExecutor, list[Any]]:
+        """The lane threads and their single-threaded query sessions, made on first use."""
+        with self._opening:
+            if self._pool is None:
+                self._lane_sessions = [
+                    _open_session(self._query_model, 1) for _ in range(self._threads)
+                ]
+                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="encoder")
+            return self._pool, self._lane_sessions
+
+    def _encode_lane(self, session: Any, texts: Sequence[str]) -> np.ndarray:
+        return np.vstack([self._run(session, [text]) for text in texts])
+
+    def _encode(self, model: Path, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        session = self._session(model)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for begin in range(0, len(order), batch_size):
+            rows = order[begin : begin + batch_size]
+            out[rows] = self._run(session, [texts[i] for i in rows])
+        return out
+
+    def _session(self, model: Path) -> Any:
+        session = self._sessions.get(model)
+        if session is None:
+            with self._opening:
+                session = self._sessions.get(model)
+                if session is None:
+                    session = self._sessions[model] = _open_session(model, self._threads)
+        return session
+
+    def _run(self, session: Any, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        feeds = {
+            "input_ids": ids,
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        vectors = session.run(None, {k: feeds[k] for k in self._inputs})[0]
+        return normalise(np.asarray(vectors, dtype=np.float32))
+
+
+def _open_session(model: Path, threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+
+def export_onnx(model_dir: Path, export_dir: Path) -> None:
+    """Export the sentence-transformers pipeline (encoder, pooling, normalisation) to ONNX.
+
+    Runs once per model; writes into a temporary folder that is renamed into place.
+    """
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    log.info("exporting %s to ONNX (once)", model_dir.name)
+    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True).eval()
+    features = model.preprocess(["an example sentence", "another"])
+    inputs = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in features]
+
+    class Pipeline(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+            out = self.model(dict(zip(inputs, tensors, strict=True)))
+            return torch.nn.functional.normalize(out["sentence_embedding"], p=2, dim=1)
+
+    export_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=export_dir.parent))
+    axes: dict[str, dict[int, str]] = {k: {0: "batch", 1: "tokens"} for k in inputs}
+    axes["sentence_embedding"] = {0: "batch"}
+    try:
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                Pipeline(),
+                tuple(features[k] for k in inputs),
+                str(tmp / "model.onnx"),
+                input_names=inputs,
+                output_names=["sentence_embedding"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
+        shutil.copyfile(model_dir / "tokenizer.json", tmp / "tokenizer.json")
+        meta = {
+            "dimension": model.get_embedding_dimension(),
+            "max_seq_length": model.max_seq_length,
+            "inputs": inputs,
+            "source": str(model_dir),
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        if export_dir.exists():
+            shutil.rmtree(export_dir)
+        tmp.rename(export_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def quantise(model: Path, target: Path) -> None:
+    """Write an int8 copy of ``model`` (dynamic quantisation, per-channel weights) to ``target``.
+
+    Per-channel weights keep question vectors within a cosine of about 0.99 of the
+    float32 model's; per-tensor weights fall to 0.95. Written to a temporary file
+    that is renamed into place, so a killed run leaves no half-written model.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    log.info("quantising %s to int8 for questions (once)", model.parent.name)
+    tmp = target.with_name(f".{os.getpid()}.{target.name}")
+    try:
+        with _quiet_root_logger():
+            quantize_dynamic(str(model), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    # onnxruntime.quantization advises on pre-processing through the root logger.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)

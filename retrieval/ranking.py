@@ -1,0 +1,142 @@
+"""Hybrid ranking: FAISS and BM25 candidates, scored exactly and fused.
+
+For the union of dense and lexical candidates both scores are computed exactly
+and fused as a convex combination of the cosine and the BM25 score scaled by the
+best BM25 score. Passages from a story the question names get a boost. The
+weights are settings (:class:`~retrieval.settings.RetrievalSettings`: ``dense_weight``,
+``passage_weight``, ``named_question_weight``, ``artist_boost``, ``lexical_scale``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from retrieval import vectors as faiss_index
+from retrieval.analysis import Query
+from retrieval.settings import RetrievalSettings
+from retrieval.snapshot import Snapshot
+
+# Passages kept from one ranking (enough for several pages of "more").
+MAX_RESULTS = 30
+# Stories named almost as well as the best one share its boost (two bands called alike).
+NAMED_TIE = 0.05
+
+
+class Ranked(NamedTuple):
+    """One ranked passage: its id and its fused, dense and lexical scores."""
+
+    passage_id: int
+    fused: float
+    dense: float
+    lexical: float
+
+
+def lexical_scores(snapshot: Snapshot, query: Query) -> np.ndarray:
+    """BM25 of every passage for the question's terms, without the names it mentions.
+
+    The names chose the story (the boost in :func:`rank`); the other words choose the passage.
+    """
+    return snapshot.lexical.scores(_ranking_terms(snapshot, query))
+
+
+def _ranking_terms(snapshot: Snapshot, query: Query) -> list[str]:
+    terms = list(query.terms)
+    if query.mentioned:
+        analyze = snapshot.lexical.analyze
+        names = {t for info in query.stories for n in info.names for t in analyze(n)}
+        terms = [t for t in terms if t not in names]
+    return terms
+
+
+def rank(
+    snapshot: Snapshot,
+    settings: RetrievalSettings,
+    query: Query,
+    vector: np.ndarray,
+    lexical: np.ndarray,
+    *,
+    whole: np.ndarray | None = None,
+    within: str | None = None,
+) -> list[Ranked]:
+    """Candidates by fused score, best first (at most :data:`MAX_RESULTS`).
+
+    ``vector`` ranks; when it is the question without the names it mentions, ``whole``
+    (the question as asked) keeps ``settings.named_question_weight`` of the dense score.
+    ``lexical`` is :func:`lexical_scores`. ``within`` ranks one story's passages only.
+    """
+    if within is not None:
+        candidates = snapshot.passages_of.get(within, np.empty(0, dtype=np.int64))
+    else:
+        candidates = _candidates(snapshot, settings, query, vector, lexical)
+    if len(candidates) == 0:
+        return []
+    dense = dense_scores(snapshot, candidates, vector, settings.passage_weight)
+    if whole is not None and settings.named_question_weight > 0:
+        weight = settings.named_question_weight
+        whole_dense = dense_scores(snapshot, candidates, whole, settings.passage_weight)
+        dense = (1 - weight) * dense + weight * whole_dense
+    lex = lexical[candidates]
+    top = _lexical_scale(snapshot, settings, query, lex)
+    lex_scaled = lex / top if top > 0 else np.zeros_like(lex)
+    fused = settings.dense_weight * dense + (1 - settings.dense_weight) * lex_scaled
+    if query.mentioned and within is None:
+        best = query.mentioned[0][1]
+        named = {info.story_id: q for info, q in query.mentioned if q >= best - NAMED_TIE}
+        owners = [snapshot.data.passages[i].story_id for i in candidates]
+        boost = [settings.artist_boost * named.get(o, 0.0) for o in owners]
+        fused = fused + np.array(boost, dtype=np.float32)
+    order = np.argsort(-fused, kind="stable")[:MAX_RESULTS]
+    return [
+        Ranked(int(candidates[i]), float(fused[i]), float(dense[i]), float(lex[i])) for i in order
+    ]
+
+
+def dense_scores(
+    snapshot: Snapshot, candidates: np.ndarray, vector: np.ndarray, passage_weight: float
+) -> np.ndarray:
+    """Cosine of each candidate passage blended with that of its best sentence.
+
+    Ranking leans on the best sentence (``settings.passage_weight``); deciding whether
+    anything is relevant weighs both equally (see :mod:`retrieval.relevance`), because
+    the best of many sentences flatters unrelated questions too.
+    """
+    data = snapshot.data
+    passage = data.vectors[candidates] @ vector
+    starts, ends = data.sentence_offsets[candidates], data.sentence_offsets[candidates + 1]
+    rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+    sims = data.sentence_vectors[rows] @ vector
+    segment = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
+    best_sentence = np.maximum.reduceat(sims, segment)
+    blended = passage_weight * passage + (1 - passage_weight) * best_sentence
+    return np.asarray(blended, dtype=np.float32)
+
+
+def _candidates(
+    snapshot: Snapshot,
+    settings: RetrievalSettings,
+    query: Query,
+    vector: np.ndarray,
+    lexical: np.ndarray,
+) -> np.ndarray:
+    """Dense and lexical candidates, and every passage of the best-named story."""
+    count = settings.candidates
+    _, dense_ids = faiss_index.search(snapshot.data.faiss, vector, count)
+    if len(lexical):
+        lexical_ids = np.argpartition(-lexical, min(count, len(lexical) - 1))[:count]
+        lexical_ids = lexical_ids[lexical[lexical_ids] > 0]
+    else:
+        lexical_ids = np.empty(0, dtype=np.int64)
+    named = [snapshot.passages_of[info.story_id] for info in query.stories[:1]]
+    return np.unique(np.concatenate([dense_ids, lexical_ids, *named]))
+
+
+def _lexical_scale(
+    snapshot: Snapshot, settings: RetrievalSettings, query: Query, lex: np.ndarray
+) -> float:
+    if settings.lexical_scale == "query":
+        # Share of the most this question could score: one common word counts for little.
+        index = snapshot.lexical
+        return sum(index.idf(t) for t in _ranking_terms(snapshot, query)) * (index.k1 + 1)
+    return float(lex.max()) if len(lex) else 0.0

@@ -1,0 +1,176 @@
+"""Relevance and the no-answer bar: when the best passages are too weak, say so.
+
+How well the best passage matches an unrelated question depends on the corpus:
+the best of six passages scores lower than the best of four hundred. So instead
+of one fixed bar, each index is calibrated: a fixed set of general questions
+(``data/background_questions.jsonl``, SQuAD questions about unrelated Wikipedia
+articles) is run against it, and an answer must beat the score that all but
+``1 - null_quantile`` of them reach. The bar is cached next to the index, keyed by
+everything it depends on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from retrieval import store
+from retrieval import vectors as faiss_index
+from retrieval.embedding import Encoder
+from retrieval.files import write_json_atomic
+from retrieval.lexical import ANALYZER_VERSION
+from retrieval.ranking import Ranked, dense_scores
+from retrieval.settings import RetrievalSettings
+from retrieval.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+# Weight of the passage's cosine against its best sentence's when judging relevance.
+RELEVANCE_PASSAGE_WEIGHT = 0.5
+# An answer is given when one of this many best passages is relevant enough (one page).
+RELEVANCE_DEPTH = 3
+# The bar never rises above this: 99% of answerable questions about held-out SQuAD
+# articles (not the evaluation slice) reach it. Without the cap, a corpus whose topics
+# overlap the background questions (a Wikipedia corpus) would refuse real questions.
+MAX_THRESHOLD = 0.39
+BACKGROUND_FILE = "background_questions.jsonl"
+CACHE_FILE = "calibration.json"
+
+
+def answerable(
+    snapshot: Snapshot,
+    settings: RetrievalSettings,
+    ranked: list[Ranked],
+    question: str,
+    vector: np.ndarray,
+    *,
+    named: bool,
+) -> bool:
+    """Whether one of the first :data:`RELEVANCE_DEPTH` passages is worth showing.
+
+    ``named``: the question names one of our artists or bands, so it is in scope by
+    definition and only the floor applies.
+    """
+    return any(
+        relevant(snapshot, settings, r.passage_id, question, vector, named=named)
+        for r in ranked[:RELEVANCE_DEPTH]
+    )
+
+
+def relevant(
+    snapshot: Snapshot,
+    settings: RetrievalSettings,
+    passage_id: int,
+    question: str,
+    vector: np.ndarray,
+    *,
+    named: bool = False,
+) -> bool:
+    """Whether one passage answers well enough, or the answer should be "no answer"."""
+    score = relevance(snapshot, np.array([passage_id]), vector)[0]
+    if named and score >= settings.min_dense_floor:
+        return True
+    bar = settings.min_dense if settings.min_dense is not None else snapshot.min_dense
+    if score >= max(bar, settings.min_dense_floor):
+        return True
+    return score >= settings.min_dense_with_terms and (
+        coverage(snapshot, question, snapshot.indexed_text(passage_id)) >= settings.min_coverage
+    )
+
+
+def relevance(snapshot: Snapshot, passage_ids: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """The relevance score of passages: passage and best-sentence cosine weighed equally."""
+    return dense_scores(snapshot, passage_ids, vector, RELEVANCE_PASSAGE_WEIGHT)
+
+
+def coverage(snapshot: Snapshot, question: str, text: str) -> float:
+    """Share of the question's term weight (idf) that ``text`` contains.
+
+    Terms the corpus has never seen count with the highest idf, so a question
+    about things the stories never mention covers little.
+    """
+    lexical = snapshot.lexical
+    terms = list(dict.fromkeys(lexical.analyze(question)))
+    if not terms:
+        return 0.0
+    present = set(lexical.analyze(text))
+    weights = [lexical.idf(t) or lexical.max_idf for t in terms]
+    found = sum(w for t, w in zip(terms, weights, strict=True) if t in present)
+    return found / sum(weights)
+
+
+# -- calibration ------------------------------------------------------------------------------
+
+
+def calibrate(
+    snapshot: Snapshot, settings: RetrievalSettings, encoder: Encoder, cache_dir: Path
+) -> float:
+    """The no-answer bar of ``snapshot``: from the cache in ``cache_dir``, or computed."""
+    if settings.min_dense is not None:
+        return settings.min_dense  # a fixed bar needs no calibration
+    key = _cache_key(snapshot, settings)
+    path = cache_dir / CACHE_FILE
+    try:
+        cached = json.loads(path.read_text())
+        if cached.get("key") == key:
+            return float(cached["min_dense"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    questions = list(background_questions())
+    vectors = encoder.encode_queries(questions, batch_size=settings.encode_batch_size)
+    scores = np.array(
+        [_null_score(snapshot, settings, q, v) for q, v in zip(questions, vectors, strict=True)],
+        dtype=np.float32,
+    )
+    unrelated = scores[~np.isnan(scores)]
+    bar = MAX_THRESHOLD
+    if len(unrelated):
+        bar = min(MAX_THRESHOLD, float(np.quantile(unrelated, settings.null_quantile)))
+    if cache_dir.is_dir():
+        write_json_atomic(path, {"key": key, "min_dense": bar})
+    log.info("no-answer threshold calibrated: dense %.3f", bar)
+    return bar
+
+
+@cache
+def background_questions() -> tuple[str, ...]:
+    """The shipped general questions used as the null distribution."""
+    text = resources.files("retrieval.data").joinpath(BACKGROUND_FILE).read_text("utf-8")
+    return tuple(json.loads(line)["question"] for line in text.splitlines() if line.strip())
+
+
+def _null_score(
+    snapshot: Snapshot, settings: RetrievalSettings, question: str, vector: np.ndarray
+) -> float:
+    """Best relevance of a background question; NaN when the index answers it by terms."""
+    _, ids = faiss_index.search(snapshot.data.faiss, vector, settings.candidates)
+    if len(ids) == 0:
+        return float("nan")
+    scores = relevance(snapshot, ids, vector)
+    best = int(np.argmax(scores))
+    if coverage(snapshot, question, snapshot.indexed_text(int(ids[best]))) >= settings.min_coverage:
+        return float("nan")
+    return float(scores[best])
+
+
+def _cache_key(snapshot: Snapshot, settings: RetrievalSettings) -> str:
+    background = hashlib.sha256("\n".join(background_questions()).encode()).hexdigest()[:12]
+    return json.dumps(
+        {
+            "index": store.fingerprint(snapshot.data),
+            "background": background,
+            "quantile": settings.null_quantile,
+            "queries": [settings.backend, settings.query_precision],
+            "relevance_weight": RELEVANCE_PASSAGE_WEIGHT,
+            "cap": MAX_THRESHOLD,
+            "candidates": settings.candidates,
+            "analyzer": ANALYZER_VERSION,
+        },
+        sort_keys=True,
+    )

@@ -1,0 +1,113 @@
+"""The retrieval facade: one question in, an :class:`~retrieval.results.Answer` out.
+
+:class:`Retriever` ties together the live index (:mod:`retrieval.live`), the search
+engine (:mod:`retrieval.engine`: analysis, hybrid ranking, the no-answer decision and
+best sentences) and the batcher that embeds concurrent questions together
+(:mod:`retrieval.batching`). The chat layer calls :meth:`Retriever.asearch`; the
+command line and the evaluation call :meth:`Retriever.search`. Both run the same
+engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retrieval import store
+from retrieval.batching import QueryBatcher
+from retrieval.embedding import Encoder
+from retrieval.engine import Engine, SearchOptions
+from retrieval.indexing import UpdateReport
+from retrieval.live import LiveIndex
+from retrieval.results import Answer, StoryInfo
+from retrieval.settings import RetrievalSettings
+
+
+class Retriever:
+    """Answers questions from the indexed stories. Thread-safe; a reload swaps the index."""
+
+    def __init__(self, index: LiveIndex) -> None:
+        self.index = index
+        self.engine = Engine(index.settings, lambda: index.snapshot)
+        # Embeds concurrent asearch questions in batches; its worker thread starts on first use.
+        self.batcher = QueryBatcher(self.engine, index.encoder)
+
+    @classmethod
+    def open(
+        cls,
+        settings: RetrievalSettings,
+        *,
+        encoder: Encoder | None = None,
+        index_dir: Path | None = None,
+        progress: store.Progress | None = None,
+    ) -> Retriever:
+        """Load the persisted index, bringing it up to date with the corpus first."""
+        return cls(
+            LiveIndex.open(settings, encoder=encoder, index_dir=index_dir, progress=progress)
+        )
+
+    @property
+    def settings(self) -> RetrievalSettings:
+        """The retrieval settings."""
+        return self.index.settings
+
+    @property
+    def encoder(self) -> Encoder:
+        """The model questions and passages are embedded with."""
+        return self.index.encoder
+
+    def reload(self) -> UpdateReport:
+        """Pick up added, changed and removed stories without a restart (incrementally)."""
+        return self.index.reload()
+
+    @property
+    def stories(self) -> tuple[StoryInfo, ...]:
+        """Every indexed story, in corpus order."""
+        return tuple(self.index.snapshot.stories.values())
+
+    def story(self, story_id: str) -> StoryInfo | None:
+        """The story with this id, if indexed."""
+        return self.index.snapshot.stories.get(story_id)
+
+    def find_stories(self, text: str) -> list[StoryInfo]:
+        """Stories that ``text`` names by artist, band or alias, best match first."""
+        snapshot = self.index.snapshot
+        return [snapshot.stories[sid] for sid, _ in snapshot.matcher.find(text)]
+
+    def search(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        offset: int = 0,
+        story_id: str | None = None,
+        prefer_story: str | None = None,
+    ) -> Answer:
+        """Answer ``question`` with up to ``k`` passages, skipping the first ``offset``.
+
+        ``story_id`` searches that story only ("more" for a follow-up's answer);
+        ``prefer_story`` answers a question that names no story from that story when it
+        holds something relevant, and from all stories otherwise (follow-up questions).
+        """
+        options = SearchOptions(k=k, offset=offset, story_id=story_id, prefer_story=prefer_story)
+        return self.engine.search(question, self.encoder, options)
+
+    async def asearch(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        offset: int = 0,
+        story_id: str | None = None,
+        prefer_story: str | None = None,
+    ) -> Answer:
+        """:meth:`search` off the event loop; concurrent questions are embedded together.
+
+        The question joins a queue; one worker thread embeds up to 32 queued questions in
+        one encoder call and completes each (see :mod:`retrieval.batching`).
+        """
+        options = SearchOptions(k=k, offset=offset, story_id=story_id, prefer_story=prefer_story)
+        return await self.batcher.search(question, options)
+
+    def close(self) -> None:
+        """Stop the batcher's worker thread (questions already queued are answered)."""
+        self.batcher.close()

@@ -1,0 +1,80 @@
+"""The immutable view of the index that one search reads.
+
+A :class:`Snapshot` is made once per index generation (at start and after a
+reload that changed something) and replaced as a whole, so a search that started
+on the old one finishes on it while new searches see the new one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from retrieval import store
+from retrieval.artists import ArtistMatcher
+from retrieval.chunking import rows_by_story
+from retrieval.embedding import Encoder
+from retrieval.lexical import LexicalIndex
+from retrieval.results import StoryInfo
+from retrieval.spelling import Speller
+
+# Passages whose sentences' search terms are kept, for choosing the best sentence quickly.
+SENTENCE_TERMS_CACHED = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything one search reads: passages, vectors, lexical index, names, the no-answer bar."""
+
+    data: store.IndexData
+    lexical: LexicalIndex
+    matcher: ArtistMatcher
+    speller: Speller
+    stories: dict[str, StoryInfo]
+    # Passage ids of each story, in story order.
+    passages_of: dict[str, np.ndarray]
+    # The search terms of each sentence of a passage (by passage id), computed once per passage.
+    sentence_terms: Callable[[int], tuple[frozenset[str], ...]]
+    # Relevance an answer must reach (see retrieval.relevance); 1.0 until calibrated.
+    min_dense: float = 1.0
+
+    def indexed_text(self, passage_id: int) -> str:
+        """A passage's text as the lexical index sees it: with its story's names."""
+        passage = self.data.passages[passage_id]
+        return indexed_text(passage.text, self.stories[passage.story_id])
+
+
+def make_snapshot(data: store.IndexData, encoder: Encoder) -> Snapshot:
+    """The searchable view of ``data`` (lexical index, name matcher, speller), uncalibrated."""
+    stories = {info.story_id: info for info in data.stories}
+    lexical = LexicalIndex([indexed_text(p.text, stories[p.story_id]) for p in data.passages])
+
+    @lru_cache(maxsize=SENTENCE_TERMS_CACHED)
+    def sentence_terms(passage_id: int) -> tuple[frozenset[str], ...]:
+        passage = data.passages[passage_id]
+        return tuple(frozenset(lexical.analyze(s.of(passage.text))) for s in passage.sentences)
+
+    vocabulary = {w for p in data.passages for w in p.text.lower().split()}
+    lexicon = encoder.lexicon()
+    words = {w for p in data.passages for w in re.findall(r"[^\W\d_]+", p.text.lower())}
+    words |= {w for s in data.stories for n in s.names for w in re.findall(r"[^\W\d_]+", n.lower())}
+    return Snapshot(
+        data=data,
+        lexical=lexical,
+        matcher=ArtistMatcher(data.stories, vocabulary=vocabulary, lexicon=lexicon),
+        speller=Speller(words, lexicon),
+        stories=stories,
+        passages_of={
+            k: np.array(v, dtype=np.int64) for k, v in rows_by_story(data.passages).items()
+        },
+        sentence_terms=sentence_terms,
+    )
+
+
+def indexed_text(text: str, story: StoryInfo) -> str:
+    """``text`` with its story's names: they are searchable in all of its passages."""
+    return f"{story.artist} {story.band or ''} {text}"
