@@ -52,7 +52,6 @@ _ABBREVIATIONS = frozenset(
 )
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)")
 _NEXT_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9À-ÖØ-Þ]")
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def repair(text: str) -> str:
@@ -81,11 +80,6 @@ def _combining_marks() -> dict[int, None]:
     # str.translate drops these in C: a character-by-character filter in Python made
     # folding whole stories (names, search terms) the slowest part of loading a corpus.
     return {c: None for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c))}
-
-
-def words(text: str) -> list[str]:
-    """The word tokens of ``text`` (letters and digits), in order."""
-    return _WORD.findall(text)
 
 
 def count_words(text: str) -> int:
