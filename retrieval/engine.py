@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 
@@ -27,6 +28,15 @@ from retrieval.snapshot import Snapshot
 NO_MATCH = "nothing in the stories matches this question closely enough"
 UNKNOWN_STORY = "that story is not in the index (any more)"
 EMPTY_QUESTION = "the question has no words to search for"
+
+
+class SearchArgs(TypedDict, total=False):
+    """The keyword arguments of :class:`SearchOptions`, for the facade's signatures."""
+
+    k: int | None
+    offset: int
+    story_id: str | None
+    prefer_story: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

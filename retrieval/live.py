@@ -11,6 +11,7 @@ import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict
 
 from retrieval import relevance, store
 from retrieval.corpus import StoryCache
@@ -21,6 +22,14 @@ from retrieval.settings import RetrievalSettings
 from retrieval.snapshot import Snapshot, make_snapshot
 
 log = logging.getLogger(__name__)
+
+
+class OpenArgs(TypedDict, total=False):
+    """The optional keyword arguments of :meth:`LiveIndex.open`."""
+
+    encoder: Encoder | None
+    index_dir: Path | None
+    progress: store.Progress | None
 
 
 class LiveIndex:

@@ -10,14 +10,13 @@ engine.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Unpack
 
-from retrieval import store
 from retrieval.batching import QueryBatcher
 from retrieval.embedding import Encoder
-from retrieval.engine import Engine, SearchOptions
+from retrieval.engine import Engine, SearchArgs, SearchOptions
 from retrieval.indexing import UpdateReport
-from retrieval.live import LiveIndex
+from retrieval.live import LiveIndex, OpenArgs
 from retrieval.results import Answer, StoryInfo
 from retrieval.settings import RetrievalSettings
 
@@ -32,18 +31,12 @@ class Retriever:
         self.batcher = QueryBatcher(self.engine, index.encoder)
 
     @classmethod
-    def open(
-        cls,
-        settings: RetrievalSettings,
-        *,
-        encoder: Encoder | None = None,
-        index_dir: Path | None = None,
-        progress: store.Progress | None = None,
-    ) -> Retriever:
-        """Load the persisted index, bringing it up to date with the corpus first."""
-        return cls(
-            LiveIndex.open(settings, encoder=encoder, index_dir=index_dir, progress=progress)
-        )
+    def open(cls, settings: RetrievalSettings, **options: Unpack[OpenArgs]) -> Retriever:
+        """Load the persisted index, bringing it up to date with the corpus first.
+
+        ``encoder``, ``index_dir`` and ``progress`` are those of :meth:`LiveIndex.open`.
+        """
+        return cls(LiveIndex.open(settings, **options))
 
     @property
     def settings(self) -> RetrievalSettings:
@@ -73,40 +66,22 @@ class Retriever:
         snapshot = self.index.snapshot
         return [snapshot.stories[sid] for sid, _ in snapshot.matcher.find(text)]
 
-    def search(
-        self,
-        question: str,
-        *,
-        k: int | None = None,
-        offset: int = 0,
-        story_id: str | None = None,
-        prefer_story: str | None = None,
-    ) -> Answer:
+    def search(self, question: str, **options: Unpack[SearchArgs]) -> Answer:
         """Answer ``question`` with up to ``k`` passages, skipping the first ``offset``.
 
         ``story_id`` searches that story only ("more" for a follow-up's answer);
         ``prefer_story`` answers a question that names no story from that story when it
         holds something relevant, and from all stories otherwise (follow-up questions).
         """
-        options = SearchOptions(k=k, offset=offset, story_id=story_id, prefer_story=prefer_story)
-        return self.engine.search(question, self.encoder, options)
+        return self.engine.search(question, self.encoder, SearchOptions(**options))
 
-    async def asearch(
-        self,
-        question: str,
-        *,
-        k: int | None = None,
-        offset: int = 0,
-        story_id: str | None = None,
-        prefer_story: str | None = None,
-    ) -> Answer:
+    async def asearch(self, question: str, **options: Unpack[SearchArgs]) -> Answer:
         """:meth:`search` off the event loop; concurrent questions are embedded together.
 
         The question joins a queue; one worker thread embeds up to 32 queued questions in
         one encoder call and completes each (see :mod:`retrieval.batching`).
         """
-        options = SearchOptions(k=k, offset=offset, story_id=story_id, prefer_story=prefer_story)
-        return await self.batcher.search(question, options)
+        return await self.batcher.search(question, SearchOptions(**options))
 
     def close(self) -> None:
         """Stop the batcher's worker thread (questions already queued are answered)."""
