@@ -145,6 +145,11 @@ class QueryBatcher:
         return worker is not None and worker.is_alive()
 
     @property
+    def pending(self) -> int:
+        """Questions waiting for the worker (approximate while it runs)."""
+        return self._queue.qsize()
+
+    @property
     def mean_batch(self) -> float:
         """Mean number of questions per model call so far."""
         return self.batched_questions / self.batches if self.batches else 0.0

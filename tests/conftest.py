@@ -5,15 +5,21 @@ Everything uses the real packaged model, offline, and real FAISS and SQLite.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from retrieval import RetrievalSettings, Retriever
 from retrieval.embedding import Encoder
+from retrieval.live import LiveIndex
 from retrieval.models import open_encoder
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -56,3 +62,55 @@ def encoder(retrieval_settings: RetrievalSettings) -> Encoder:
 def retriever(retrieval_settings: RetrievalSettings, encoder: Encoder) -> Iterator[Retriever]:
     """One real retriever over the seed stories, shared by the whole session (read-only)."""
     yield Retriever.open(retrieval_settings, encoder=encoder)
+
+
+class GatedEncoder:
+    """The real encoder behind a gate: once held, the next model call waits for release.
+
+    Lets a test queue questions behind a busy model and see which ones share a call.
+    """
+
+    def __init__(self, inner: Encoder) -> None:
+        self.inner = inner
+        self.calls: list[list[str]] = []  # the texts of each encode_queries call
+        self.entered = threading.Event()
+        self._open = threading.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        """Make the next model call wait for :meth:`release`."""
+        self.entered.clear()
+        self._open.clear()
+
+    def release(self) -> None:
+        """Let the waiting call (and every later one) through."""
+        self._open.set()
+
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
+        self.calls.append(list(texts))
+        self.entered.set()
+        if not self._open.wait(60):
+            raise TimeoutError("the test never released the model")
+        return self.inner.encode_queries(texts, batch_size=batch_size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)  # everything else of the encoder, unchanged
+
+
+def gated_retriever(retriever: Retriever) -> tuple[Retriever, GatedEncoder]:
+    """A retriever over ``retriever``'s index whose questions go through a gated model."""
+    index = retriever.index
+    gate = GatedEncoder(index.encoder)
+    live = LiveIndex(index.settings, gate, index.snapshot.data, index_dir=index.index_dir)
+    return Retriever(live), gate
+
+
+async def until(condition: Callable[[], bool], *, seconds: float = 30.0) -> None:
+    """Yield to the event loop until ``condition`` holds (fail after ``seconds`` of real time).
+
+    It never sleeps on the loop's clock, so it also works under a simulated clock.
+    """
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition never became true"
+        await asyncio.sleep(0)
