@@ -42,18 +42,45 @@ log = logging.getLogger(__name__)
     default=0,
     help="Also measure flat, HNSW and IVF indexes of this many synthetic vectors.",
 )
-@click.option("--concurrency", default="1,8,64", show_default=True,
-              help="Concurrent askers to measure, comma-separated.")
-@click.option("--requests", type=click.IntRange(1), default=640, show_default=True,
-              help="Questions per concurrency level and run.")
-@click.option("--latency-questions", type=click.IntRange(1), default=300, show_default=True,
-              help="Questions in each warm latency run.")
-@click.option("--repeats", type=click.IntRange(1), default=3, show_default=True,
-              help="Runs of each measurement (medians are reported).")
-@click.option("--sizes", default="0.25,0.5,1", show_default=True,
-              help="Shares of the corpus built for build time against size.")
-@click.option("--baseline/--no-baseline", default=True, show_default=True,
-              help="Also measure the plain baseline (torch, whole paragraphs, flat).")
+@click.option(
+    "--concurrency",
+    default="1,8,64",
+    show_default=True,
+    help="Concurrent askers to measure, comma-separated.",
+)
+@click.option(
+    "--requests",
+    type=click.IntRange(1),
+    default=640,
+    show_default=True,
+    help="Questions per concurrency level and run.",
+)
+@click.option(
+    "--latency-questions",
+    type=click.IntRange(1),
+    default=300,
+    show_default=True,
+    help="Questions in each warm latency run.",
+)
+@click.option(
+    "--repeats",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="Runs of each measurement (medians are reported).",
+)
+@click.option(
+    "--sizes",
+    default="0.25,0.5,1",
+    show_default=True,
+    help="Shares of the corpus built for build time against size.",
+)
+@click.option(
+    "--baseline/--no-baseline",
+    default=True,
+    show_default=True,
+    help="Also measure the plain baseline (torch, whole paragraphs, flat).",
+)
 @click.option(
     "--work-dir",
     type=click.Path(path_type=Path, file_okay=False),
@@ -116,16 +143,20 @@ def _numbers(text: str, kind: type[int] | type[float], option: str) -> tuple[Any
     except ValueError:
         values = ()
     if not values or any(v <= 0 for v in values):
-        raise click.BadParameter(f"expected positive numbers separated by commas, got {text!r}",
-                                 param_hint=option)
+        raise click.BadParameter(
+            f"expected positive numbers separated by commas, got {text!r}", param_hint=option
+        )
     return values
 
 
 def _cold_start_command(ctx: click.Context) -> ColdStart:
     """How the bench starts a fresh ``artistbot ask`` over its own index (same config)."""
     script = Path(sys.executable).with_name("artistbot")
-    prefix = [str(script)] if script.is_file() else [sys.executable, "-c",
-                                                     "from bot.cli import main; main()"]
+    prefix = (
+        [str(script)]
+        if script.is_file()
+        else [sys.executable, "-c", "from bot.cli import main; main()"]
+    )
     config = ctx.parent.params.get("config_file") if ctx.parent else None
     if config is not None:
         prefix += ["--config", str(config)]

@@ -64,9 +64,7 @@ def measure_ours(
         log.info("bench: warm latency (%d questions x%d)", len(sample), options.repeats)
         latency = {
             "dense": load.warm_latency(_dense_path(retriever), sample, repeats=options.repeats),
-            "lexical": load.warm_latency(
-                _lexical_path(retriever), sample, repeats=options.repeats
-            ),
+            "lexical": load.warm_latency(_lexical_path(retriever), sample, repeats=options.repeats),
             "core": load.warm_latency(retriever.search, sample, repeats=options.repeats),
         }
         keep(result, "ours", "latency", latency)

@@ -120,4 +120,3 @@ def run(
         done = subprocess.run(command, check=True, capture_output=True, text=True)
         results[index_type] = json.loads(done.stdout.strip().splitlines()[-1])
     return {"vectors": count, "dimension": dimension, "queries": queries, "types": results}
-

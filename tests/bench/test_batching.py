@@ -283,8 +283,7 @@ async def test_asearch_passes_follow_up_options(retriever: Retriever) -> None:
     story = retriever.stories[0]
 
     answer = await retriever.asearch("where did she grow up?", k=1, story_id=story.story_id)
-    more = await retriever.asearch("where did she grow up?", k=1, offset=1,
-                                   story_id=story.story_id)
+    more = await retriever.asearch("where did she grow up?", k=1, offset=1, story_id=story.story_id)
 
     assert answer == retriever.search("where did she grow up?", k=1, story_id=story.story_id)
     assert all(h.story.story_id == story.story_id for h in (*answer.hits, *more.hits))

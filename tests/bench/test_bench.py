@@ -42,11 +42,26 @@ def test_bench_measures_everything_on_a_tiny_corpus(
 ) -> None:
     plots = tmp_path / "plots"
     args = [
-        "bench", "--corpus", str(seed_corpus),
-        "--questions", str(EVAL_DIR / "seeds" / "questions.jsonl"),
-        "--json", "--plot", str(plots), "--repeats", "1", "--requests", "8",
-        "--latency-questions", "5", "--concurrency", ",".join(map(str, LEVELS)),
-        "--sizes", "1", "--synthetic", "300",
+        "bench",
+        "--corpus",
+        str(seed_corpus),
+        "--questions",
+        str(EVAL_DIR / "seeds" / "questions.jsonl"),
+        "--json",
+        "--plot",
+        str(plots),
+        "--repeats",
+        "1",
+        "--requests",
+        "8",
+        "--latency-questions",
+        "5",
+        "--concurrency",
+        ",".join(map(str, LEVELS)),
+        "--sizes",
+        "1",
+        "--synthetic",
+        "300",
     ]
 
     result = CliRunner().invoke(cli, args, env={"ARTISTBOT_RETRIEVAL__DATA_DIR": str(data_dir)})
@@ -86,7 +101,8 @@ def test_bench_measures_everything_on_a_tiny_corpus(
 
 def test_bench_refuses_a_bad_concurrency_list(data_dir: Path) -> None:
     result = CliRunner().invoke(
-        cli, ["bench", "--concurrency", "1,zero"],
+        cli,
+        ["bench", "--concurrency", "1,zero"],
         env={"ARTISTBOT_RETRIEVAL__DATA_DIR": str(data_dir)},
     )
 
@@ -104,8 +120,11 @@ def test_percentiles_use_the_nearest_rank() -> None:
 
 
 def test_medians_of_runs_keep_counts_whole() -> None:
-    runs = [{"askers": 8, "qps": 10.0, "name": "a"}, {"askers": 8, "qps": 30.0, "name": "b"},
-            {"askers": 8, "qps": 20.0, "name": "c"}]
+    runs = [
+        {"askers": 8, "qps": 10.0, "name": "a"},
+        {"askers": 8, "qps": 30.0, "name": "b"},
+        {"askers": 8, "qps": 20.0, "name": "c"},
+    ]
 
     assert bench_load.median_of(runs) == {"askers": 8, "qps": 20.0, "name": "a", "repeats": 3}
 

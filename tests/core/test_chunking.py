@@ -83,7 +83,10 @@ def paragraphs_of(text: str) -> list[str]:
 
 
 def check_paragraphs_kept_whole(
-    text: str, chunks: list[Passage], max_words: int, count_tokens: Callable[[str], int],
+    text: str,
+    chunks: list[Passage],
+    max_words: int,
+    count_tokens: Callable[[str], int],
     max_tokens: int,
 ) -> None:
     """A paragraph that fits in a passage is never split over two."""
@@ -101,13 +104,22 @@ def test_squad_passages_hold_every_invariant_with_the_token_limit(
 
     for story in SQUAD:
         chunks = split_passages(
-            story.story_id, story.text, max_words=max_words,
-            max_tokens=encoder.max_tokens, count_tokens=encoder.count_tokens,
+            story.story_id,
+            story.text,
+            max_words=max_words,
+            max_tokens=encoder.max_tokens,
+            count_tokens=encoder.count_tokens,
         )
-        check_chunks(story.text, chunks, max_words=max_words, max_tokens=encoder.max_tokens,
-                     count_tokens=encoder.count_tokens)
-        check_paragraphs_kept_whole(story.text, chunks, max_words, encoder.count_tokens,
-                                    encoder.max_tokens)
+        check_chunks(
+            story.text,
+            chunks,
+            max_words=max_words,
+            max_tokens=encoder.max_tokens,
+            count_tokens=encoder.count_tokens,
+        )
+        check_paragraphs_kept_whole(
+            story.text, chunks, max_words, encoder.count_tokens, encoder.max_tokens
+        )
 
 
 def test_seed_sentence_spans_are_the_sentences_of_the_passage() -> None:
@@ -120,8 +132,9 @@ def test_seed_sentence_spans_are_the_sentences_of_the_passage() -> None:
 def test_a_seed_paragraph_that_fits_is_never_split(max_words: int, encoder: Encoder) -> None:
     for story in SEEDS:
         chunks = split_passages(story.story_id, story.text, max_words=max_words)
-        check_paragraphs_kept_whole(story.text, chunks, max_words, encoder.count_tokens,
-                                    encoder.max_tokens)
+        check_paragraphs_kept_whole(
+            story.text, chunks, max_words, encoder.count_tokens, encoder.max_tokens
+        )
 
 
 # --- limits ----------------------------------------------------------------------------------
@@ -144,12 +157,22 @@ def test_token_limit_is_kept_when_words_are_few_but_tokens_many(
     assert count_words(text) < 160
     assert encoder.count_tokens(text) > encoder.max_tokens
 
-    chunks = split_passages("numbers", text, max_words=160, max_tokens=encoder.max_tokens,
-                        count_tokens=encoder.count_tokens)
+    chunks = split_passages(
+        "numbers",
+        text,
+        max_words=160,
+        max_tokens=encoder.max_tokens,
+        count_tokens=encoder.count_tokens,
+    )
 
     assert len(chunks) >= 2
-    check_chunks(text, chunks, max_words=160, max_tokens=encoder.max_tokens,
-                 count_tokens=encoder.count_tokens)
+    check_chunks(
+        text,
+        chunks,
+        max_words=160,
+        max_tokens=encoder.max_tokens,
+        count_tokens=encoder.count_tokens,
+    )
 
 
 def test_without_a_token_counter_only_words_count(encoder: Encoder) -> None:
@@ -282,9 +305,11 @@ def test_any_text_holds_every_invariant(text: str, max_words: int) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=_TEXTS, max_tokens=st.sampled_from([40, 64, 256]))
 def test_any_text_keeps_the_token_limit(text: str, max_tokens: int, encoder: Encoder) -> None:
-    chunks = split_passages("any", text, max_words=160, max_tokens=max_tokens,
-                        count_tokens=encoder.count_tokens)
+    chunks = split_passages(
+        "any", text, max_words=160, max_tokens=max_tokens, count_tokens=encoder.count_tokens
+    )
 
     if text.strip():
-        check_chunks(text, chunks, max_words=160, max_tokens=max_tokens,
-                     count_tokens=encoder.count_tokens)
+        check_chunks(
+            text, chunks, max_words=160, max_tokens=max_tokens, count_tokens=encoder.count_tokens
+        )

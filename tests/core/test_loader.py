@@ -24,7 +24,8 @@ def by_id(stories: list[Story]) -> dict[str, Story]:
 
 def warnings_about(caplog: pytest.LogCaptureFixture, name: str) -> list[str]:
     return [
-        r.getMessage() for r in caplog.records
+        r.getMessage()
+        for r in caplog.records
         if r.levelno == logging.WARNING and name in r.getMessage()
     ]
 
@@ -115,8 +116,17 @@ def test_correct_typography_is_left_alone(tmp_path: Path) -> None:
 
 
 def test_txt_and_md_are_read_other_suffixes_ignored(tmp_path: Path) -> None:
-    for name in ("one.txt", "two.md", "three.TXT", "notes.rst", "data.json", "page.html",
-                 "four.txt.bak", "five", ".hidden.txt"):
+    for name in (
+        "one.txt",
+        "two.md",
+        "three.TXT",
+        "notes.rst",
+        "data.json",
+        "page.html",
+        "four.txt.bak",
+        "five",
+        ".hidden.txt",
+    ):
         (tmp_path / name).write_text(GOOD_TEXT, encoding="utf-8")
 
     ids = sorted(s.story_id for s in load_corpus(tmp_path))
@@ -134,8 +144,9 @@ def test_a_missing_corpus_directory_loads_nothing(
 
 def test_two_files_with_the_same_stem_do_not_share_a_story_id(tmp_path: Path) -> None:
     (tmp_path / "voss.txt").write_text(GOOD_TEXT, encoding="utf-8")
-    (tmp_path / "voss.md").write_text("Oskar Lind drums for the band Fjord Static.",
-                                      encoding="utf-8")
+    (tmp_path / "voss.md").write_text(
+        "Oskar Lind drums for the band Fjord Static.", encoding="utf-8"
+    )
 
     ids = [s.story_id for s in load_corpus(tmp_path)]
 

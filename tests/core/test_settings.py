@@ -45,7 +45,7 @@ def test_shipped_config_keeps_the_issue_limits() -> None:
 def test_environment_overrides_the_config_file(
     tmp_path: Path, clean_env: pytest.MonkeyPatch
 ) -> None:
-    config = write_config(tmp_path, "[retrieval]\ntop_k = 7\nindex_type = \"ivf\"\n")
+    config = write_config(tmp_path, '[retrieval]\ntop_k = 7\nindex_type = "ivf"\n')
     clean_env.setenv("ARTISTBOT_RETRIEVAL__TOP_K", "5")
 
     settings = load_settings(config)
@@ -136,9 +136,7 @@ def test_config_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
         'TELEGRAM_BOT_TOKEN = "123456:AAE-super-secret-value"\n',
     ],
 )
-def test_config_file_with_a_secret_is_refused_without_echoing_it(
-    tmp_path: Path, text: str
-) -> None:
+def test_config_file_with_a_secret_is_refused_without_echoing_it(tmp_path: Path, text: str) -> None:
     with pytest.raises(SettingsError) as error:
         load_settings(write_config(tmp_path, text))
 

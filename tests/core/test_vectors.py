@@ -25,8 +25,10 @@ def normalised(rows: np.ndarray) -> np.ndarray:
 def uniform(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Points and queries spread evenly over the sphere: the hardest case for an ANN index."""
     rng = np.random.default_rng(seed)
-    return (normalised(rng.standard_normal((COUNT, DIMENSION))),
-            normalised(rng.standard_normal((QUERIES, DIMENSION))))
+    return (
+        normalised(rng.standard_normal((COUNT, DIMENSION))),
+        normalised(rng.standard_normal((QUERIES, DIMENSION))),
+    )
 
 
 def clustered(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -153,5 +155,6 @@ def test_written_index_reads_back_with_the_same_answers(index_type: str, tmp_pat
 
     assert again.ntotal == COUNT
     for query in queries[:20]:
-        np.testing.assert_array_equal(vectors.search(again, query, K)[1],
-                                      vectors.search(index, query, K)[1])
+        np.testing.assert_array_equal(
+            vectors.search(again, query, K)[1], vectors.search(index, query, K)[1]
+        )

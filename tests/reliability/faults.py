@@ -33,9 +33,13 @@ class Emulator:
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        self._process = subprocess.Popen(["node", "start.js", str(self.port)], cwd=EMULATOR_DIR,
-                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                         text=True)
+        self._process = subprocess.Popen(
+            ["node", "start.js", str(self.port)],
+            cwd=EMULATOR_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         assert line.startswith("ready"), f"emulator did not start: {line!r}"
@@ -103,26 +107,34 @@ class FaultProxy:
         fault = self._take(method)
         if fault is not None:
             if fault.action == "error":
-                return web.json_response({"ok": False, "error_code": 500,
-                                          "description": "Internal Server Error"}, status=500)
+                return web.json_response(
+                    {"ok": False, "error_code": 500, "description": "Internal Server Error"},
+                    status=500,
+                )
             if fault.action == "unauthorized":
-                return web.json_response({"ok": False, "error_code": 401,
-                                          "description": "Unauthorized"}, status=401)
+                return web.json_response(
+                    {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+                )
             if fault.action == "hang":
                 await asyncio.sleep(HANG_SECONDS)
-                return web.json_response({"ok": False, "error_code": 504,
-                                          "description": "Gateway Timeout"}, status=504)
+                return web.json_response(
+                    {"ok": False, "error_code": 504, "description": "Gateway Timeout"}, status=504
+                )
             await asyncio.sleep(fault.delay)  # "slow": then answer normally
         assert self._session is not None
         body = await request.read()
-        headers = {k: v for k, v in request.headers.items()
-                   if k.lower() in ("content-type", "accept")}
+        headers = {
+            k: v for k, v in request.headers.items() if k.lower() in ("content-type", "accept")
+        }
         try:
-            async with self._session.request(request.method, f"{self.upstream}/{tail}",
-                                             data=body, headers=headers) as upstream:
+            async with self._session.request(
+                request.method, f"{self.upstream}/{tail}", data=body, headers=headers
+            ) as upstream:
                 payload = await upstream.read()
-                return web.Response(body=payload, status=upstream.status,
-                                    content_type=upstream.content_type)
+                return web.Response(
+                    body=payload, status=upstream.status, content_type=upstream.content_type
+                )
         except aiohttp.ClientError:
-            return web.json_response({"ok": False, "error_code": 502,
-                                      "description": "Bad Gateway"}, status=502)
+            return web.json_response(
+                {"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502
+            )

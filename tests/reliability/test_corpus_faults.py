@@ -20,7 +20,9 @@ BAD = {"huge.txt", "binary.txt", "empty.md", "latin.txt", "outside.txt"}
 
 @pytest.mark.slow
 def test_bad_files_are_skipped_and_the_rest_answers_correctly(
-    tmp_path: Path, encoder: Encoder, caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    encoder: Encoder,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(SEED_CORPUS, corpus)
@@ -35,11 +37,13 @@ def test_bad_files_are_skipped_and_the_rest_answers_correctly(
     (corpus / "outside.txt").symlink_to(secret)
     caplog.set_level(logging.WARNING)
 
-    retriever = Retriever.open(RetrievalSettings(corpus_dir=corpus, data_dir=tmp_path / "data"),
-                               encoder=encoder)
+    retriever = Retriever.open(
+        RetrievalSettings(corpus_dir=corpus, data_dir=tmp_path / "data"), encoder=encoder
+    )
 
     assert {Path(s.path).name for s in retriever.stories} == {
-        p.name for p in SEED_CORPUS.iterdir() if p.suffix in (".txt", ".md")}
+        p.name for p in SEED_CORPUS.iterdir() if p.suffix in (".txt", ".md")
+    }
     for name in BAD:
         assert any(name in r.getMessage() for r in caplog.records), name
     answer = retriever.search("Where was Talgat Baktybekova born?")
