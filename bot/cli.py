@@ -16,7 +16,7 @@ import click
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from bot.chat import ChatService
+    from bot.chat.service import ChatService
     from bot.runner import Tokens
     from retrieval import Retriever
     from retrieval.bench import ColdStart
@@ -74,8 +74,8 @@ def open_retriever(settings: Settings, *, progress: bool = False) -> Retriever:
 
 def open_chat(settings: Settings, retriever: Retriever) -> ChatService:
     """The chat layer over ``retriever``, with feedback stored in the data directory."""
-    from bot.chat import ChatService
-    from bot.feedback import FeedbackStore
+    from bot.chat.feedback import FeedbackStore
+    from bot.chat.service import ChatService
 
     return ChatService(retriever, settings, FeedbackStore(settings.feedback_path))
 
@@ -286,7 +286,7 @@ def telegram(settings: Settings) -> None:
     import asyncio
 
     from bot.settings import token
-    from bot.telegram_adapter import build_application, protect_token, run
+    from bot.telegram.handlers import build_application, protect_token, run
 
     bot_token = token("TELEGRAM_BOT_TOKEN")
     if bot_token is None:
@@ -350,7 +350,7 @@ def _run_bots(settings: Settings, tokens: Tokens, *, sync: bool) -> None:
     import asyncio
 
     from bot.runner import TokenRejected, run_bots
-    from bot.telegram_adapter import protect_token
+    from bot.telegram.handlers import protect_token
 
     for secret in (tokens.discord, tokens.telegram):
         if secret:
@@ -375,7 +375,7 @@ def feedback() -> None:
 @click.pass_obj
 def feedback_export(settings: Settings, fmt: str, out: Path | None) -> None:
     """Export every stored vote (one row per user and answer)."""
-    from bot.feedback import FeedbackStore
+    from bot.chat.feedback import FeedbackStore
 
     store = FeedbackStore(settings.feedback_path)
     if out is None:

@@ -12,8 +12,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.chat import ChatService
-from bot.messages import Incoming, Reply
+from bot.chat.messages import Incoming, Reply
+from bot.chat.service import ChatService
 from bot.render_text import render_reply
 
 HELP = """Type a question, or a command:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from bot.chat import ChatService
+from bot.chat.service import ChatService
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def bot_runners(
     """One runner per bot whose token is set, all over the same ``chat``."""
     runners: dict[str, BotRunner] = {}
     if tokens.telegram:
-        from bot import telegram_adapter
+        from bot.telegram import handlers as telegram_adapter
 
         application = telegram_adapter.build_application(settings, chat, tokens.telegram)
 
@@ -71,7 +71,7 @@ def bot_runners(
 
         runners["telegram"] = run_telegram
     if tokens.discord:
-        from bot import discord_adapter
+        from bot.discord import client as discord_adapter
 
         discord_adapter.use_endpoints(settings.discord.api_base, settings.discord.gateway_url)
         bot = discord_adapter.ArtistBot(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat import ChatService
-from bot.feedback import FeedbackStore
+from bot.chat.feedback import FeedbackStore
+from bot.chat.service import ChatService
 from bot.settings import ChatSettings, Settings
 from retrieval import RetrievalSettings, Retriever
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.chat import ChatService
-from bot.feedback import FeedbackStore
-from bot.messages import ActionKind, ActionRequest, Incoming, ReplyKind
+from bot.chat.feedback import FeedbackStore
+from bot.chat.messages import ActionKind, ActionRequest, Incoming, ReplyKind
+from bot.chat.service import ChatService
 
 TALGAT = "Talgat Baktybekova"
 BAKHYT = "Bakhyt Camara"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.feedback import COLUMNS, FeedbackStore, Vote
+from bot.chat.feedback import COLUMNS, FeedbackStore, Vote
 
 
 def vote(user: str, value: int, answer: str = "a1") -> Vote:

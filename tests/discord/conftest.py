@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat import ChatService
-from bot.discord_adapter import ArtistBot
-from bot.feedback import FeedbackStore
+from bot.chat.feedback import FeedbackStore
+from bot.chat.service import ChatService
+from bot.discord.client import ArtistBot
 from bot.settings import ChatSettings, DiscordSettings, Settings
 from retrieval import RetrievalSettings, Retriever
 

@@ -16,11 +16,11 @@ import discord
 import pytest
 import simcord
 
-from bot.chat import STALE, ChatService
-from bot.discord_adapter import APOLOGY, ArtistBot
-from bot.discord_render import CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
-from bot.feedback import FeedbackStore
-from bot.messages import ActionKind, PassageView, Reply, ReplyKind
+from bot.chat.feedback import FeedbackStore
+from bot.chat.messages import ActionKind, PassageView, Reply, ReplyKind
+from bot.chat.service import STALE, ChatService
+from bot.discord.client import APOLOGY, ArtistBot
+from bot.discord.render import CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
 from bot.settings import Settings
 from retrieval import Span
 

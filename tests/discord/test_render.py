@@ -7,7 +7,8 @@ import re
 import discord
 import pytest
 
-from bot.discord_render import (
+from bot.chat.messages import ActionKind, PassageView, Reply, ReplyKind
+from bot.discord.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
@@ -22,7 +23,6 @@ from bot.discord_render import (
     split_text,
     truncate,
 )
-from bot.messages import ActionKind, PassageView, Reply, ReplyKind
 from retrieval import Span
 
 NASTY = "**bold** __under__ ~~strike~~ `code` ||spoiler|| > quote @everyone @here <@123456789012345678> <@&123456789012345678> "  # noqa: E501

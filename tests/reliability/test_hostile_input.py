@@ -21,13 +21,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import discord_render, telegram_render
-from bot.chat import COMMANDS, ChatService
-from bot.discord_adapter import ArtistBot
-from bot.feedback import FeedbackStore
-from bot.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
+from bot.chat.feedback import FeedbackStore
+from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
+from bot.chat.service import COMMANDS, ChatService
+from bot.discord import render as discord_render
+from bot.discord.client import ArtistBot
 from bot.settings import ChatSettings, Settings
-from bot.telegram_adapter import _CALLBACK_KIND
+from bot.telegram import render as telegram_render
+from bot.telegram.handlers import _CALLBACK_KIND
 from retrieval import RetrievalSettings, Retriever, Span
 from tests.reliability.conftest import (
     RELIABLE,

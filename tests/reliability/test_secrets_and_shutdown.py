@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.chat import NOT_ADMIN
+from bot.chat.service import NOT_ADMIN
 from retrieval import RetrievalSettings, Retriever
 from tests.process import ARTISTBOT, BotProcess, copy_data_dir
 from tests.reliability.faults import Emulator, FaultProxy

@@ -7,8 +7,8 @@ import re
 
 from click.testing import CliRunner
 
+from bot.chat.feedback import FeedbackStore
 from bot.cli import cli
-from bot.feedback import FeedbackStore
 from tests.telegram.conftest import ADMIN_ID, BOT_ID, BOT_USERNAME, TelegramHarness, User
 
 ALICE, BOB, CAROL = User(1001, "Alice"), User(1002, "Bob"), User(1003, "Carol")

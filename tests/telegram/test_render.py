@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.messages import PassageView, Reply, ReplyKind
-from bot.telegram_adapter import TokenFilter
-from bot.telegram_render import escape, render_reply, telegram_length
+from bot.chat.messages import PassageView, Reply, ReplyKind
+from bot.telegram.handlers import TokenFilter
+from bot.telegram.render import escape, render_reply, telegram_length
 from retrieval import Span
 
 

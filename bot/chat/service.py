@@ -12,9 +12,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 
-from bot.conversation import AnswerRecord, Conversations, new_answer_id
-from bot.feedback import FeedbackStore, Vote
-from bot.messages import (
+from bot.chat.conversations import AnswerRecord, Conversations, new_answer_id
+from bot.chat.feedback import FeedbackStore, Vote
+from bot.chat.messages import (
     ActionKind,
     ActionRequest,
     Incoming,
@@ -22,7 +22,7 @@ from bot.messages import (
     Reply,
     ReplyKind,
 )
-from bot.ratelimit import RateLimiter
+from bot.chat.ratelimit import RateLimiter
 from bot.settings import Settings
 from retrieval import Answer, Retriever, StoryInfo
 

@@ -34,9 +34,9 @@ import discord
 import yarl
 from discord import app_commands
 
-from bot.chat import COMMANDS, ChatService
-from bot.discord_render import Outgoing, render
-from bot.messages import ActionKind, ActionRequest, Incoming, Reply, ReplyKind
+from bot.chat.messages import ActionKind, ActionRequest, Incoming, Reply, ReplyKind
+from bot.chat.service import COMMANDS, ChatService
+from bot.discord.render import Outgoing, render
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

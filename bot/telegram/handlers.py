@@ -38,11 +38,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import ChatService
-from bot.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
+from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
+from bot.chat.service import ChatService
 from bot.settings import Settings
-from bot.telegram_render import inline_description, render_reply
-from bot.telegram_updates import PerChatUpdateProcessor
+from bot.telegram.render import inline_description, render_reply
+from bot.telegram.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 

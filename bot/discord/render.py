@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.messages import PassageView, Reply, ReplyKind
+from bot.chat.messages import PassageView, Reply, ReplyKind
 
 # Discord's limits (https://discord.com/developers/docs/resources/message).
 CONTENT_LIMIT = 2000

@@ -1,0 +1,1 @@
+"""The platform-free chat layer: one message in, one neutral reply out."""
