@@ -285,8 +285,9 @@ def telegram(settings: Settings) -> None:
     """Run the Telegram bot (the token comes from TELEGRAM_BOT_TOKEN)."""
     import asyncio
 
+    from bot.logsafety import protect_token
     from bot.settings import token
-    from bot.telegram.handlers import build_application, protect_token, run
+    from bot.telegram.handlers import build_application, run
 
     bot_token = token("TELEGRAM_BOT_TOKEN")
     if bot_token is None:
@@ -349,8 +350,8 @@ def _run_bots(settings: Settings, tokens: Tokens, *, sync: bool) -> None:
     """Load the core once, then run the bots on one event loop (one ``asyncio.run``)."""
     import asyncio
 
+    from bot.logsafety import protect_token
     from bot.runner import TokenRejected, run_bots
-    from bot.telegram.handlers import protect_token
 
     for secret in (tokens.discord, tokens.telegram):
         if secret:

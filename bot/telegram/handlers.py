@@ -65,35 +65,6 @@ NON_TEXT_HINT = "I can only read text. Send me a question about an artist, or /h
 APOLOGY = "Sorry, something went wrong on my side. Please try again."
 FORGED = "That button doesn't belong to an answer of mine. Please ask a question."
 INLINE_HINT = "Type a question about an artist"
-REDACTED = "[REDACTED]"
-
-
-class TokenFilter(logging.Filter):
-    """Replaces the bot token in every log record (message, arguments and traceback)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self._token in message:
-            record.msg, record.args = message.replace(self._token, REDACTED), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self._token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self._token, REDACTED)
-        return True
-
-
-def protect_token(token: str) -> TokenFilter:
-    """Keep the token out of the logs: quiet httpx and redact it on every root handler."""
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    token_filter = TokenFilter(token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(token_filter)
-    return token_filter
 
 
 # -- building and running --------------------------------------------------------------------

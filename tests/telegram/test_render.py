@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.chat.messages import PassageView, Reply, ReplyKind
-from bot.telegram.handlers import TokenFilter
+from bot.logsafety import TokenFilter
 from bot.telegram.render import escape, render_reply, telegram_length
 from retrieval import Span
 
