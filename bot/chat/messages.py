@@ -20,7 +20,6 @@ class ReplyKind(StrEnum):
     NO_ANSWER = "no_answer"  # an honest "nothing relevant"
     INFO = "info"  # help, artist list, about, confirmations
     REFUSED = "refused"  # input limits, rate limit, permission refused
-    ERROR = "error"  # an apology after an internal failure
 
 
 class ActionKind(StrEnum):
@@ -39,7 +38,6 @@ class Incoming:
     chat_id: str  # conversation key: the chat/channel/DM the message came from
     user_id: str
     text: str  # the question or command, mention already stripped
-    user_name: str = ""
     is_admin: bool = False  # the adapter decides (configured admins, platform permissions)
 
 

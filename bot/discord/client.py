@@ -59,7 +59,7 @@ _BUTTONS: dict[ActionKind, tuple[str, str | None, discord.ButtonStyle]] = {
     ActionKind.HELPFUL: ("Helpful", "👍", discord.ButtonStyle.secondary),
     ActionKind.UNHELPFUL: ("Not helpful", "👎", discord.ButtonStyle.secondary),
 }
-_QUIET_KINDS = (ReplyKind.REFUSED, ReplyKind.ERROR)
+_QUIET_KINDS = (ReplyKind.REFUSED,)
 
 
 class AnswerButton(
@@ -221,8 +221,7 @@ class ArtistBot(discord.Client):
         text = re.sub(addressed, " ", message.content).strip()
         incoming = Incoming(
             platform=PLATFORM, chat_id=str(message.channel.id), user_id=str(message.author.id),
-            text=text, user_name=message.author.display_name,
-            is_admin=self.is_admin(message.author),
+            text=text, is_admin=self.is_admin(message.author),
         )
         async with message.channel.typing():
             reply = await self._ask_chat(incoming)
@@ -275,8 +274,7 @@ class ArtistBot(discord.Client):
         """The neutral message for a slash command."""
         return Incoming(
             platform=PLATFORM, chat_id=str(interaction.channel_id),
-            user_id=str(interaction.user.id), text=text,
-            user_name=interaction.user.display_name, is_admin=self.is_admin(interaction.user),
+            user_id=str(interaction.user.id), text=text, is_admin=self.is_admin(interaction.user),
         )
 
     async def respond(

@@ -35,7 +35,6 @@ COLOURS = {
     ReplyKind.NO_ANSWER: discord.Colour.light_grey(),
     ReplyKind.INFO: discord.Colour.teal(),
     ReplyKind.REFUSED: discord.Colour.orange(),
-    ReplyKind.ERROR: discord.Colour.red(),
 }
 
 _ELLIPSIS = "…"

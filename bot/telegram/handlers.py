@@ -191,8 +191,7 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer([], cache_time=0, is_personal=True)
         return
     incoming = Incoming(platform=INLINE_PLATFORM, chat_id=f"inline:{query.from_user.id}",
-                        user_id=str(query.from_user.id), text=text,
-                        user_name=query.from_user.username or "")
+                        user_id=str(query.from_user.id), text=text)
     reply = await _chat(context).handle(incoming)
     results = [
         InlineQueryResultArticle(
@@ -248,7 +247,6 @@ def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> 
         chat_id=str(chat.id if chat else user_id),
         user_id=str(user_id),
         text=text,
-        user_name=(user.username or user.full_name) if user else "",
         is_admin=user_id in _settings(context).telegram.admins,
     )
 
@@ -269,7 +267,7 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
     chat = update.effective_chat
     if chat is None:
         return
-    chunks = render_reply(reply) or [APOLOGY if reply.kind is ReplyKind.ERROR else "…"]
+    chunks = render_reply(reply) or ["…"]
     # In groups, quote the question so the answer is easy to follow (and to reply to).
     quote = update.message if chat.type != ChatType.PRIVATE else None
     for number, chunk in enumerate(chunks):
