@@ -29,6 +29,21 @@ class ActionKind(StrEnum):
     HELPFUL = "up"
     UNHELPFUL = "down"
 
+    @property
+    def code(self) -> str:
+        """The one letter that stands for this action in a button's data on every platform."""
+        return _ACTION_CODES[self]
+
+    @classmethod
+    def from_code(cls, code: str) -> ActionKind | None:
+        """The action a button's code stands for, or ``None`` (a forged or garbled button)."""
+        return _CODE_ACTIONS.get(code)
+
+
+# One letter each, so a button's data stays short: Telegram allows 64 bytes of it.
+_ACTION_CODES = {ActionKind.MORE: "m", ActionKind.HELPFUL: "u", ActionKind.UNHELPFUL: "d"}
+_CODE_ACTIONS = {code: kind for kind, code in _ACTION_CODES.items()}
+
 
 @dataclass(frozen=True, slots=True)
 class Incoming:

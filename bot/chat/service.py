@@ -23,6 +23,35 @@ from bot.chat.messages import (
     ReplyKind,
 )
 from bot.chat.ratelimit import RateLimiter
+from bot.chat.texts import (
+    ABOUT_ALIASES,
+    ABOUT_BAND,
+    ABOUT_FOLLOW_UP,
+    ABOUT_STORY,
+    ARTIST_LINE,
+    ARTIST_WITH_BAND,
+    ARTISTS_MANY,
+    ARTISTS_ONE,
+    ASK_FIRST,
+    CORRECTED,
+    EMPTY,
+    EXAMPLE_QUESTION,
+    FOLLOW_UP,
+    NO_ANSWER,
+    NO_ARTISTS,
+    NO_MORE,
+    NOT_ADMIN,
+    RATE_LIMITED,
+    RELOADED,
+    RELOADED_NOTHING,
+    STALE,
+    THANKS_DOWN,
+    THANKS_UP,
+    TOO_LONG,
+    UNKNOWN_ARTIST,
+    UNKNOWN_COMMAND,
+    USAGE,
+)
 from bot.settings import Settings
 from retrieval import Answer, Retriever, StoryInfo
 
@@ -44,22 +73,6 @@ Commands:
 /artists - the artists I know
 /about <artist> - who an artist is
 /help - this text"""
-
-EMPTY = "Please type a question, e.g. “Who founded Moonlight Serenaders?”"
-ASK_USAGE = "Usage: /ask <question>, e.g. /ask Who founded Moonlight Serenaders?"
-ABOUT_USAGE = "Usage: /about <artist>, e.g. /about {example}"
-TOO_LONG = "That question is too long ({length} characters). Please keep it under {limit}."
-RATE_LIMITED = "You are asking very quickly. Please wait {seconds} s and try again."
-NO_ANSWER = "Sorry, I found nothing in the stories that answers “{question}”."
-NO_MORE = "No more passages for that question."
-ASK_FIRST = "Ask a question first, then /more shows further passages."
-STALE = "That button belongs to an answer I no longer remember. Please ask the question again."
-THANKS_UP = "Thanks! Glad it helped."
-THANKS_DOWN = "Thanks for telling me; I'll note that this answer didn't help."
-NOT_ADMIN = "Sorry, only the bot's admins may reload the stories."
-UNKNOWN_ARTIST = "I don't know an artist called “{name}”. /artists lists the ones I know."
-CORRECTED = "Showing results for “{question}”."
-FOLLOW_UP = "(About {artist}, from your previous question.)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +119,8 @@ class ChatService:
             return self._about(args, message)
         if name == "ask":
             if not args:
-                return Reply(ReplyKind.REFUSED, ASK_USAGE)
+                usage = USAGE.format(usage="/ask <question>", name="ask", example=EXAMPLE_QUESTION)
+                return Reply(ReplyKind.REFUSED, usage)
             return await self.handle(replace(message, text=args))
         if name == "more":
             state = self.conversations.chat(message.platform, message.chat_id)
@@ -120,7 +134,7 @@ class ChatService:
             )
         if name == "reload":
             return await self._reload(message)
-        return Reply(ReplyKind.INFO, f"Unknown command /{name}. " + "Try /help.")
+        return Reply(ReplyKind.INFO, UNKNOWN_COMMAND.format(name=name))
 
     async def act(self, request: ActionRequest, *, platform: str | None = None) -> Reply:
         """Handle a button press: More, helpful or not helpful."""
@@ -271,17 +285,18 @@ class ChatService:
     def _artists_text(self) -> str:
         stories = self.retriever.stories
         if not stories:
-            return "I don't know any artists yet."
-        lines = [f"I know {len(stories)} artist{'s' if len(stories) != 1 else ''}:"]
+            return NO_ARTISTS
+        lines = [ARTISTS_ONE if len(stories) == 1 else ARTISTS_MANY.format(count=len(stories))]
         for story in sorted(stories, key=lambda s: s.artist.casefold()):
-            band = f" ({story.band})" if story.band else ""
-            lines.append(f"• {story.artist}{band}")
+            line = ARTIST_WITH_BAND if story.band else ARTIST_LINE
+            lines.append(line.format(artist=story.artist, band=story.band))
         return "\n".join(lines)
 
     def _about(self, name: str, message: Incoming) -> Reply:
         if not name:
             example = self.artist_names()[0] if self.retriever.stories else "Talgat"
-            return Reply(ReplyKind.REFUSED, ABOUT_USAGE.format(example=example))
+            usage = USAGE.format(usage="/about <artist>", name="about", example=example)
+            return Reply(ReplyKind.REFUSED, usage)
         if len(name) > self.settings.chat.max_question_chars:
             return Reply(ReplyKind.REFUSED, UNKNOWN_ARTIST.format(name=name[:40] + "…"))
         stories = self.retriever.find_stories(name)
@@ -291,25 +306,29 @@ class ChatService:
         self.conversations.chat(message.platform, message.chat_id).last_story_id = story.story_id
         lines = [story.artist]
         if story.band:
-            lines.append(f"Band: {story.band}")
+            lines.append(ABOUT_BAND.format(band=story.band))
         others = [n for n in story.aliases if n not in (story.artist, story.band)]
         if others:
-            lines.append(f"Also known as: {', '.join(others)}")
-        lines.append(f"Story: “{story.title}” ({story.passages} passages)")
-        lines.append("Ask me anything about them; follow-up questions stay with this artist.")
+            lines.append(ABOUT_ALIASES.format(names=", ".join(others)))
+        lines.append(ABOUT_STORY.format(title=story.title, passages=story.passages))
+        lines.append(ABOUT_FOLLOW_UP)
         return Reply(ReplyKind.INFO, "\n".join(lines))
 
     async def _reload(self, message: Incoming) -> Reply:
         if not message.is_admin:
-            return Reply(ReplyKind.REFUSED, NOT_ADMIN)
+            return Reply(ReplyKind.REFUSED, NOT_ADMIN.format(name="reload"))
         report = await asyncio.to_thread(self.retriever.reload)
         log.info("reload by %s:%s: %s", message.platform, message.user_id, report)
         if not report.touched:
-            return Reply(ReplyKind.INFO, "Stories reloaded: nothing changed.")
+            return Reply(ReplyKind.INFO, RELOADED_NOTHING)
         return Reply(
             ReplyKind.INFO,
-            f"Stories reloaded: {len(report.added)} added, {len(report.changed)} changed, "
-            f"{len(report.removed)} removed ({len(self.retriever.stories)} in total).",
+            RELOADED.format(
+                added=len(report.added),
+                changed=len(report.changed),
+                removed=len(report.removed),
+                total=len(self.retriever.stories),
+            ),
         )
 
 

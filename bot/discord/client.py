@@ -36,13 +36,13 @@ from discord import app_commands
 
 from bot.chat.messages import ActionKind, ActionRequest, Incoming, Reply, ReplyKind
 from bot.chat.service import COMMANDS, ChatService
+from bot.chat.texts import APOLOGY, BUTTONS
 from bot.discord.render import Outgoing, render
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
 # Where the hash of the last synced command tree is kept (in the data directory).
 SYNC_STATE_FILE = "discord_commands.sha256"
 # Autocomplete may offer at most 25 choices of at most 100 characters.
@@ -52,28 +52,28 @@ NO_MENTIONS = discord.AllowedMentions.none()
 # Replies not ready after this many seconds are deferred ("thinking…"); Discord allows 3.
 DEFER_AFTER = 1.5
 
-_ACTION_CODES = {ActionKind.MORE: "m", ActionKind.HELPFUL: "u", ActionKind.UNHELPFUL: "d"}
-_CODE_ACTIONS = {code: kind for kind, code in _ACTION_CODES.items()}
-_BUTTONS: dict[ActionKind, tuple[str, str | None, discord.ButtonStyle]] = {
-    ActionKind.MORE: ("More", None, discord.ButtonStyle.primary),
-    ActionKind.HELPFUL: ("Helpful", "👍", discord.ButtonStyle.secondary),
-    ActionKind.UNHELPFUL: ("Not helpful", "👎", discord.ButtonStyle.secondary),
+# More continues the answer (the primary action); the votes are secondary.
+_BUTTON_STYLES = {
+    ActionKind.MORE: discord.ButtonStyle.primary,
+    ActionKind.HELPFUL: discord.ButtonStyle.secondary,
+    ActionKind.UNHELPFUL: discord.ButtonStyle.secondary,
 }
+_CODES = "".join(kind.code for kind in ActionKind)
 _QUIET_KINDS = (ReplyKind.REFUSED,)
 
 
 class AnswerButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"artistbot:(?P<action>[mud]):(?P<answer_id>[^:]{1,80})",
+    template=rf"artistbot:(?P<action>[{_CODES}]):(?P<answer_id>[^:]{{1,80}})",
 ):
     """A button under an answer; its ``custom_id`` says it all, so it survives restarts."""
 
     def __init__(self, kind: ActionKind, answer_id: str) -> None:
-        label, emoji, style = _BUTTONS[kind]
+        label = BUTTONS[kind]
         super().__init__(
             discord.ui.Button(
-                label=label, emoji=emoji, style=style,
-                custom_id=f"artistbot:{_ACTION_CODES[kind]}:{answer_id}",
+                label=label.text, emoji=label.emoji, style=_BUTTON_STYLES[kind],
+                custom_id=f"artistbot:{kind.code}:{answer_id}",
             )
         )
         self.kind = kind
@@ -88,7 +88,9 @@ class AnswerButton(
         /,
     ) -> AnswerButton:
         """Rebuild the button from a click on any message, even one sent before a restart."""
-        return cls(_CODE_ACTIONS[match["action"]], match["answer_id"])
+        kind = ActionKind.from_code(match["action"])
+        assert kind is not None  # the template admits only the codes
+        return cls(kind, match["answer_id"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Hand the press to the bot (errors go to the bot's one error handler)."""

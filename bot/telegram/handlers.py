@@ -40,6 +40,7 @@ from telegram.ext import (
 
 from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
 from bot.chat.service import ChatService
+from bot.chat.texts import APOLOGY, BLANK, BUTTONS, FORGED, INLINE_HINT, NON_TEXT_HINT
 from bot.settings import Settings
 from bot.telegram.render import inline_description, render_reply
 from bot.telegram.updates import PerChatUpdateProcessor
@@ -57,14 +58,6 @@ COMMANDS = {
     "about": "Who an artist is: /about <artist>",
     "reload": "Reload the stories (admins only)",
 }
-# Callback data is "<kind>:<answer_id>", well within Telegram's 64 bytes.
-_CALLBACK_PREFIX = {ActionKind.MORE: "m", ActionKind.HELPFUL: "u", ActionKind.UNHELPFUL: "d"}
-_CALLBACK_KIND = {prefix: kind for kind, prefix in _CALLBACK_PREFIX.items()}
-_BUTTON_LABEL = {ActionKind.MORE: "More", ActionKind.HELPFUL: "👍", ActionKind.UNHELPFUL: "👎"}
-NON_TEXT_HINT = "I can only read text. Send me a question about an artist, or /help."
-APOLOGY = "Sorry, something went wrong on my side. Please try again."
-FORGED = "That button doesn't belong to an answer of mine. Please ask a question."
-INLINE_HINT = "Type a question about an artist"
 
 
 # -- building and running --------------------------------------------------------------------
@@ -166,7 +159,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
     prefix, _, answer_id = (query.data or "").partition(":")
-    kind = _CALLBACK_KIND.get(prefix)
+    kind = ActionKind.from_code(prefix)
     chat = update.effective_chat
     if kind is None or not answer_id or chat is None:
         await query.answer(FORGED)
@@ -267,7 +260,7 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
     chat = update.effective_chat
     if chat is None:
         return
-    chunks = render_reply(reply) or ["…"]
+    chunks = render_reply(reply) or [BLANK]
     # In groups, quote the question so the answer is easy to follow (and to reply to).
     quote = update.message if chat.type != ChatType.PRIVATE else None
     for number, chunk in enumerate(chunks):
@@ -284,8 +277,10 @@ def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.answer_id or not reply.actions:
         return None
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton(_BUTTON_LABEL[kind],
-                             callback_data=f"{_CALLBACK_PREFIX[kind]}:{reply.answer_id}")
+        # Callback data is "<code>:<answer_id>", well within Telegram's 64 bytes; three
+        # buttons share a phone's width, so each shows its emoji alone when it has one.
+        InlineKeyboardButton(BUTTONS[kind].emoji or BUTTONS[kind].text,
+                             callback_data=f"{kind.code}:{reply.answer_id}")
         for kind in reply.actions
     ]])
 

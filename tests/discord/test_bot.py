@@ -18,8 +18,9 @@ import simcord
 
 from bot.chat.feedback import FeedbackStore
 from bot.chat.messages import ActionKind, PassageView, Reply, ReplyKind
-from bot.chat.service import STALE, ChatService
-from bot.discord.client import APOLOGY, ArtistBot
+from bot.chat.service import ChatService
+from bot.chat.texts import APOLOGY, STALE
+from bot.discord.client import ArtistBot
 from bot.discord.render import CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
 from bot.settings import Settings
 from retrieval import Span

@@ -28,7 +28,6 @@ from bot.discord import render as discord_render
 from bot.discord.client import ArtistBot
 from bot.settings import ChatSettings, Settings
 from bot.telegram import render as telegram_render
-from bot.telegram.handlers import _CALLBACK_KIND
 from retrieval import RetrievalSettings, Retriever, Span
 from tests.reliability.conftest import (
     RELIABLE,
@@ -149,11 +148,12 @@ def test_any_conversation_is_answered_safely_on_both_platforms(
         else:
             # A forged or stale button: either from Telegram's callback data or any answer id.
             prefix, _, answer_id = data.partition(":")
-            action = _CALLBACK_KIND.get(prefix, ActionKind.MORE)
-            if kind == "telegram-button" and (prefix not in _CALLBACK_KIND or not answer_id):
+            action = ActionKind.from_code(prefix)
+            if kind == "telegram-button" and (action is None or not answer_id):
                 continue  # the adapter answers these itself (tested end to end)
             reply = loop.run_until_complete(chat.act(
-                ActionRequest(action, answer_id or data, chat_id, user), platform="telegram"))
+                ActionRequest(action or ActionKind.MORE, answer_id or data, chat_id, user),
+                platform="telegram"))
         counts["chat"] += 1
         assert reply.kind in ReplyKind
         if kind == "question" and text.strip() and len(text.strip()) <= 500:
