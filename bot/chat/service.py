@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
+from bot.chat.commands import Command, command_named, help_text
 from bot.chat.conversations import AnswerRecord, Conversations, new_answer_id
 from bot.chat.feedback import FeedbackStore, Vote
 from bot.chat.messages import (
@@ -35,7 +37,6 @@ from bot.chat.texts import (
     ASK_FIRST,
     CORRECTED,
     EMPTY,
-    EXAMPLE_QUESTION,
     FOLLOW_UP,
     NO_ANSWER,
     NO_ARTISTS,
@@ -57,22 +58,11 @@ from retrieval import Answer, Retriever, StoryInfo
 
 log = logging.getLogger(__name__)
 
-COMMANDS = frozenset({"start", "help", "artists", "about", "ask", "more", "reload"})
 # Local, single-user front ends are not rate limited.
 UNLIMITED_PLATFORMS = frozenset({"repl"})
 
-HELP = """I answer questions about artists from a collection of stories.
-
-Ask me anything, e.g. "Who founded Moonlight Serenaders?", and I reply with the passages \
-that answer it, the best sentence highlighted. Ask a follow-up like "Where was she born?" \
-and I stay with the same artist until you name another one.
-
-Commands:
-/ask <question> - ask a question (in groups, or mention me)
-/more - more passages for the last question
-/artists - the artists I know
-/about <artist> - who an artist is
-/help - this text"""
+# A command's handler: its argument text (cleaned, stripped) and the message, to a reply.
+CommandHandler = Callable[[str, Incoming], Awaitable[Reply]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +85,14 @@ class ChatService:
         self.limiter = RateLimiter(
             settings.chat.rate_limit_questions, settings.chat.rate_limit_seconds
         )
+        self._handlers: dict[str, CommandHandler] = {
+            "ask": self._ask_command,
+            "more": self._more_command,
+            "artists": self._artists_command,
+            "about": self._about_command,
+            "help": self._help_command,
+            "reload": self._reload_command,
+        }
 
     # -- public API ------------------------------------------------------------------------
 
@@ -107,34 +105,18 @@ class ChatService:
         return await self._answer(message, question, k=k)
 
     async def command(self, name: str, args: str, message: Incoming) -> Reply:
-        """Run a command (``start``, ``help``, ``artists``, ``about``, ``ask``, ``more``,
-        ``reload``) with its argument text."""
-        name = name.lower().lstrip("/")
+        """Run the command called ``name`` (see :data:`~bot.chat.commands.COMMANDS`) with its
+        argument text; admin-only commands are refused to others, a missing argument gets
+        the command's usage."""
+        command = command_named(name)
+        if command is None:
+            return Reply(ReplyKind.INFO, UNKNOWN_COMMAND.format(name=name.lower().lstrip("/")))
+        if command.admin_only and not message.is_admin:
+            return Reply(ReplyKind.REFUSED, NOT_ADMIN.format(name=command.name))
         args = clean_text(args).strip()
-        if name in ("start", "help"):
-            return Reply(ReplyKind.INFO, HELP)
-        if name == "artists":
-            return Reply(ReplyKind.INFO, self._artists_text())
-        if name == "about":
-            return self._about(args, message)
-        if name == "ask":
-            if not args:
-                usage = USAGE.format(usage="/ask <question>", name="ask", example=EXAMPLE_QUESTION)
-                return Reply(ReplyKind.REFUSED, usage)
-            return await self.handle(replace(message, text=args))
-        if name == "more":
-            state = self.conversations.chat(message.platform, message.chat_id)
-            if state.last_answer_id is None:
-                return Reply(ReplyKind.INFO, ASK_FIRST)
-            return await self.act(
-                ActionRequest(
-                    ActionKind.MORE, state.last_answer_id, message.chat_id, message.user_id
-                ),
-                platform=message.platform,
-            )
-        if name == "reload":
-            return await self._reload(message)
-        return Reply(ReplyKind.INFO, UNKNOWN_COMMAND.format(name=name))
+        if command.argument is not None and not args:
+            return Reply(ReplyKind.REFUSED, self._usage(command))
+        return await self._handlers[command.name](args, message)
 
     async def act(self, request: ActionRequest, *, platform: str | None = None) -> Reply:
         """Handle a button press: More, helpful or not helpful."""
@@ -280,23 +262,41 @@ class ChatService:
             question=question,
         )
 
-    # -- other commands ----------------------------------------------------------------------
+    # -- commands ----------------------------------------------------------------------------
 
-    def _artists_text(self) -> str:
+    def _usage(self, command: Command) -> str:
+        assert command.argument is not None
+        example = command.argument.example
+        if command.argument.suggests_artists and self.retriever.stories:
+            example = self.artist_names()[0]
+        return USAGE.format(usage=command.usage, name=command.name, example=example)
+
+    async def _ask_command(self, question: str, message: Incoming) -> Reply:
+        return await self.handle(replace(message, text=question))
+
+    async def _more_command(self, _: str, message: Incoming) -> Reply:
+        state = self.conversations.chat(message.platform, message.chat_id)
+        if state.last_answer_id is None:
+            return Reply(ReplyKind.INFO, ASK_FIRST)
+        return await self.act(
+            ActionRequest(ActionKind.MORE, state.last_answer_id, message.chat_id, message.user_id),
+            platform=message.platform,
+        )
+
+    async def _help_command(self, _: str, message: Incoming) -> Reply:
+        return Reply(ReplyKind.INFO, help_text(admin=message.is_admin))
+
+    async def _artists_command(self, _: str, message: Incoming) -> Reply:
         stories = self.retriever.stories
         if not stories:
-            return NO_ARTISTS
+            return Reply(ReplyKind.INFO, NO_ARTISTS)
         lines = [ARTISTS_ONE if len(stories) == 1 else ARTISTS_MANY.format(count=len(stories))]
         for story in sorted(stories, key=lambda s: s.artist.casefold()):
             line = ARTIST_WITH_BAND if story.band else ARTIST_LINE
             lines.append(line.format(artist=story.artist, band=story.band))
-        return "\n".join(lines)
+        return Reply(ReplyKind.INFO, "\n".join(lines))
 
-    def _about(self, name: str, message: Incoming) -> Reply:
-        if not name:
-            example = self.artist_names()[0] if self.retriever.stories else "Talgat"
-            usage = USAGE.format(usage="/about <artist>", name="about", example=example)
-            return Reply(ReplyKind.REFUSED, usage)
+    async def _about_command(self, name: str, message: Incoming) -> Reply:
         if len(name) > self.settings.chat.max_question_chars:
             return Reply(ReplyKind.REFUSED, UNKNOWN_ARTIST.format(name=name[:40] + "…"))
         stories = self.retriever.find_stories(name)
@@ -314,9 +314,7 @@ class ChatService:
         lines.append(ABOUT_FOLLOW_UP)
         return Reply(ReplyKind.INFO, "\n".join(lines))
 
-    async def _reload(self, message: Incoming) -> Reply:
-        if not message.is_admin:
-            return Reply(ReplyKind.REFUSED, NOT_ADMIN.format(name="reload"))
+    async def _reload_command(self, _: str, message: Incoming) -> Reply:
         report = await asyncio.to_thread(self.retriever.reload)
         log.info("reload by %s:%s: %s", message.platform, message.user_id, report)
         if not report.touched:

@@ -20,12 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -34,20 +30,17 @@ import discord
 import yarl
 from discord import app_commands
 
+from bot.chat.commands import command_named
 from bot.chat.messages import ActionKind, ActionRequest, Incoming, Reply, ReplyKind
-from bot.chat.service import COMMANDS, ChatService
+from bot.chat.service import ChatService
 from bot.chat.texts import APOLOGY, BUTTONS
+from bot.discord.commands import add_commands, sync_commands
 from bot.discord.render import Outgoing, render
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-# Where the hash of the last synced command tree is kept (in the data directory).
-SYNC_STATE_FILE = "discord_commands.sha256"
-# Autocomplete may offer at most 25 choices of at most 100 characters.
-MAX_CHOICES = 25
-MAX_CHOICE_CHARS = 100
 NO_MENTIONS = discord.AllowedMentions.none()
 # Replies not ready after this many seconds are deferred ("thinking…"); Discord allows 3.
 DEFER_AFTER = 1.5
@@ -120,96 +113,18 @@ class ArtistBot(discord.Client):
         self.defer_after = defer_after
         self.tree: app_commands.CommandTree[ArtistBot] = app_commands.CommandTree(self)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
-        self._add_commands()
+        add_commands(self)
 
     # -- start-up ----------------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
         """Register the persistent buttons; sync slash commands only when they changed."""
         self.add_dynamic_items(AnswerButton)
-        await self.sync_commands()
-
-    async def sync_commands(self) -> bool:
-        """Sync the command tree if its definition changed since the last sync (or if forced)."""
-        payload = {
-            "application": self.application_id,
-            "commands": [command.to_dict(self.tree) for command in self.tree.get_commands()],
-        }
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        path = self.state_dir / SYNC_STATE_FILE
-        if not self.force_sync and _read_digest(path) == digest:
-            log.info("slash commands unchanged since the last sync; not syncing")
-            return False
-        synced = await self.tree.sync()
-        _write_digest(path, digest)
-        log.info("synced %d slash commands", len(synced))
-        return True
+        await sync_commands(self, force=self.force_sync)
 
     async def on_ready(self) -> None:
         """Log who we are (nothing else happens here; syncing is done in setup_hook)."""
         log.info("discord: logged in as %s (%s)", self.user, self.user.id if self.user else "?")
-
-    # -- slash commands ----------------------------------------------------------------------
-
-    def _add_commands(self) -> None:
-        tree = self.tree
-
-        @tree.command()
-        @app_commands.describe(question="What you want to know, e.g. Who founded Moonlight "
-                                        "Serenaders?")
-        async def ask(interaction: discord.Interaction[ArtistBot], question: str) -> None:
-            """Ask a question about the artists in the stories."""
-            incoming = self.incoming(interaction, question)
-            await self.respond(interaction, lambda: self.chat.command("ask", question, incoming))
-
-        @tree.command()
-        async def artists(interaction: discord.Interaction[ArtistBot]) -> None:
-            """List the artists I know."""
-            incoming = self.incoming(interaction, "")
-            await self.respond(interaction, lambda: self.chat.command("artists", "", incoming))
-
-        @tree.command()
-        @app_commands.describe(artist="The artist, band or alias (start typing for suggestions)")
-        async def about(interaction: discord.Interaction[ArtistBot], artist: str) -> None:
-            """Who an artist is, and what their story is called."""
-            incoming = self.incoming(interaction, artist)
-            await self.respond(interaction, lambda: self.chat.command("about", artist, incoming))
-
-        @about.autocomplete("artist")
-        async def about_artist(
-            interaction: discord.Interaction[ArtistBot], current: str
-        ) -> list[app_commands.Choice[str]]:
-            return self.artist_choices(current)
-
-        @tree.command(name="more")
-        async def more(interaction: discord.Interaction[ArtistBot]) -> None:
-            """More passages for the last question in this channel."""
-            incoming = self.incoming(interaction, "")
-            await self.respond(interaction, lambda: self.chat.command("more", "", incoming))
-
-        @tree.command(name="help")
-        async def help_(interaction: discord.Interaction[ArtistBot]) -> None:
-            """What I can do, and how to ask."""
-            incoming = self.incoming(interaction, "")
-            await self.respond(interaction, lambda: self.chat.command("help", "", incoming))
-
-        @tree.command()
-        async def reload(interaction: discord.Interaction[ArtistBot]) -> None:
-            """Re-read the stories (admins only)."""
-            incoming = self.incoming(interaction, "")
-            await self.respond(interaction, lambda: self.chat.command("reload", "", incoming),
-                               ephemeral=True)
-
-    def artist_choices(self, current: str) -> list[app_commands.Choice[str]]:
-        """Artist names that contain what the user has typed so far (at most 25)."""
-        typed = current.casefold().strip()
-        names = self.chat.artist_names()
-        matches = [n for n in names if n.casefold().startswith(typed)]
-        matches += [n for n in names if typed in n.casefold() and n not in matches]
-        return [
-            app_commands.Choice(name=name[:MAX_CHOICE_CHARS], value=name[:MAX_CHOICE_CHARS])
-            for name in matches[:MAX_CHOICES]
-        ]
 
     # -- messages: @mentions in servers, and DMs ------------------------------------------------
 
@@ -231,8 +146,8 @@ class ArtistBot(discord.Client):
 
     async def _ask_chat(self, incoming: Incoming) -> Reply:
         name, _, args = incoming.text.partition(" ")
-        if name.startswith("/") and name[1:].lower() in COMMANDS:  # "@bot /artists"
-            return await self.chat.command(name[1:].lower(), args, incoming)
+        if name.startswith("/") and command_named(name) is not None:  # "@bot /artists"
+            return await self.chat.command(name, args, incoming)
         return await self.chat.handle(incoming)
 
     async def send_reply(self, message: discord.Message, reply: Reply) -> None:
@@ -380,24 +295,3 @@ def use_endpoints(api_base: str, gateway_url: str) -> None:
     """Point discord.py at these REST and gateway URLs (local stand-ins); call once, at start-up."""
     discord.http.Route.BASE = api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
-
-
-def _read_digest(path: Path) -> str | None:
-    try:
-        return path.read_text().strip()
-    except OSError:
-        return None
-
-
-def _write_digest(path: Path, digest: str) -> None:
-    """Write atomically: a temporary file, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(digest + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise

@@ -38,6 +38,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.chat.commands import COMMANDS, public_commands
 from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
 from bot.chat.service import ChatService
 from bot.chat.texts import APOLOGY, BLANK, BUTTONS, FORGED, INLINE_HINT, NON_TEXT_HINT
@@ -49,15 +50,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 INLINE_PLATFORM = "telegram-inline"
-COMMANDS = {
-    "start": "Introduction and help",
-    "help": "How to ask questions",
-    "ask": "Ask a question: /ask Who founded Moonlight Serenaders?",
-    "more": "More passages for the last question",
-    "artists": "The artists I know",
-    "about": "Who an artist is: /about <artist>",
-    "reload": "Reload the stories (admins only)",
-}
+# Every name a command answers to; the menu (set_my_commands) lists only the public ones.
+COMMAND_NAMES = [name for command in COMMANDS for name in command.names]
 
 
 # -- building and running --------------------------------------------------------------------
@@ -77,7 +71,7 @@ def build_application(settings: Settings, chat: ChatService, token: str) -> Appl
     )
     application.bot_data["chat"] = chat
     application.bot_data["settings"] = settings
-    application.add_handler(CommandHandler(list(COMMANDS), on_command))
+    application.add_handler(CommandHandler(COMMAND_NAMES, on_command))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_private_text)
     )
@@ -104,7 +98,7 @@ async def run(application: Application[Any, Any, Any, Any, Any, Any], *,
             loop.add_signal_handler(sig, stop.set)
     async with application:
         await application.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in COMMANDS.items()]
+            [BotCommand(command.name, command.description) for command in public_commands()]
         )
         await application.start()
         assert application.updater is not None
@@ -123,7 +117,7 @@ async def run(application: Application[Any, Any, Any, Any, Any, Any], *,
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Run a slash command (/start, /help, /ask, /more, /artists, /about, /reload)."""
+    """Run one of the table's commands (any ``@botname`` after its name is dropped)."""
     message = cast(Message, update.effective_message)
     first, _, args = (message.text or "").partition(" ")
     name = first.lstrip("/").split("@", 1)[0].lower()

@@ -21,9 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.chat.commands import COMMANDS
 from bot.chat.feedback import FeedbackStore
 from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
-from bot.chat.service import COMMANDS, ChatService
+from bot.chat.service import ChatService
 from bot.discord import render as discord_render
 from bot.discord.client import ArtistBot
 from bot.settings import ChatSettings, Settings
@@ -64,7 +65,8 @@ short_hostile = st.lists(st.one_of(fragment, unicode_text), max_size=4).map("".j
 
 GARBAGE_COMMANDS = ["", "x", "ASK", "reload", "More", "about@TestNameBot", "🎸", "a" * 200,
                     "start\x00", "help\u202e"]
-command_name = st.one_of(st.sampled_from(sorted(COMMANDS)), st.sampled_from(GARBAGE_COMMANDS),
+COMMAND_NAMES = sorted(name for command in COMMANDS for name in command.names)
+command_name = st.one_of(st.sampled_from(COMMAND_NAMES), st.sampled_from(GARBAGE_COMMANDS),
                          short_hostile)
 callback_data = st.one_of(
     st.builds(lambda p, rest: f"{p}:{rest}", st.sampled_from(["m", "u", "d", "x", ""]),

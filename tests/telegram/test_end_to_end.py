@@ -7,6 +7,7 @@ import re
 
 from click.testing import CliRunner
 
+from bot.chat.commands import COMMANDS, public_commands
 from bot.chat.feedback import FeedbackStore
 from bot.cli import cli
 from tests.telegram.conftest import ADMIN_ID, BOT_ID, BOT_USERNAME, TelegramHarness, User
@@ -110,8 +111,26 @@ async def test_commands(telegram: TelegramHarness) -> None:
     assert "/ask" in (await telegram.reply(ALICE.id))["text"]
     await telegram.send("/about talgat", user=ALICE, command=True)
     assert "Moonlight Serenaders" in (await telegram.reply(ALICE.id))["text"]
-    commands = await telegram.calls("setMyCommands")
-    assert commands and "artists" in commands[0]["commands"]
+
+
+
+async def test_the_command_menu_is_the_tables_public_commands(telegram: TelegramHarness) -> None:
+    [call] = await telegram.calls("setMyCommands")
+    menu = call["commands"]
+    menu = json.loads(menu) if isinstance(menu, str) else menu
+    assert [(c["command"], c["description"]) for c in menu] == [
+        (c.name, c.description) for c in public_commands()
+    ]
+
+
+async def test_every_command_and_alias_of_the_table_is_answered(telegram: TelegramHarness) -> None:
+    admin = User(ADMIN_ID, "Admin")
+    for command in COMMANDS:
+        for name in command.names:
+            argument = f" {command.argument.example}" if command.argument else ""
+            await telegram.send(f"/{name}{argument}", user=admin, command=True)
+            text = (await telegram.replies(admin.id, wait=30))[0]["text"]
+            assert text and "Unknown command" not in text, name
 
 
 async def test_rate_limit(telegram: TelegramHarness) -> None:
