@@ -12,9 +12,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.chat.commands import COMMANDS
-from bot.chat.messages import Incoming, Reply
-from bot.chat.service import ChatService
+from bot.chat import COMMANDS, ChatService, Incoming, Reply
 from bot.render_text import render_reply
 
 # A plain line is a question and :help is the REPL's own; every other command of the chat

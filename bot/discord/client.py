@@ -30,9 +30,15 @@ import discord
 import yarl
 from discord import app_commands
 
-from bot.chat.commands import command_named
-from bot.chat.messages import ActionKind, ActionRequest, Incoming, Reply, ReplyKind
-from bot.chat.service import ChatService
+from bot.chat import (
+    ActionKind,
+    ActionRequest,
+    ChatService,
+    Incoming,
+    Reply,
+    ReplyKind,
+    command_named,
+)
 from bot.chat.texts import APOLOGY, BUTTONS
 from bot.discord.commands import add_commands, sync_commands
 from bot.discord.render import Outgoing, render

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.chat.commands import COMMANDS, Command
+from bot.chat import COMMANDS, Command
 
 if TYPE_CHECKING:
     from bot.discord.client import ArtistBot

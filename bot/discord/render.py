@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.chat.messages import PassageView, Reply, ReplyKind
+from bot.chat import PassageView, Reply, ReplyKind
 from bot.chat.texts import BLANK, CONTINUED, QUESTION_HEADER
 
 # Discord's limits (https://discord.com/developers/docs/resources/message).

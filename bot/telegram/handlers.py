@@ -1,20 +1,17 @@
-"""The Telegram adapter: python-telegram-bot handlers that translate to and from the chat layer.
+"""The Telegram handlers: python-telegram-bot updates to the chat layer and back.
 
-Handlers only translate: an update becomes an :class:`~bot.messages.Incoming` or
-:class:`~bot.messages.ActionRequest`, :class:`~bot.chat.ChatService` answers, and
-:mod:`bot.telegram_render` turns the reply into HTML messages. Shared objects live
-in ``application.bot_data``; nothing is a module global.
+Handlers only translate: an update becomes an :class:`~bot.chat.Incoming` or
+:class:`~bot.chat.ActionRequest`, :class:`~bot.chat.ChatService` answers, and
+:mod:`bot.telegram.render` turns the reply into HTML messages. Shared objects live
+in ``application.bot_data`` (see :mod:`bot.telegram.app`); nothing is a module global.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-from typing import Any, cast
+from typing import cast
 
 from telegram import (
-    BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -27,90 +24,18 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType, InlineQueryLimit, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
-    InlineQueryHandler,
-    MessageHandler,
-    filters,
 )
 
-from bot.chat.commands import COMMANDS, public_commands
-from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
-from bot.chat.service import ChatService
+from bot.chat import ActionKind, ActionRequest, ChatService, Incoming, PassageView, Reply, ReplyKind
 from bot.chat.texts import APOLOGY, BLANK, BUTTONS, FORGED, INLINE_HINT, NON_TEXT_HINT
 from bot.settings import Settings
 from bot.telegram.render import inline_description, render_reply
-from bot.telegram.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 INLINE_PLATFORM = "telegram-inline"
-# Every name a command answers to; the menu (set_my_commands) lists only the public ones.
-COMMAND_NAMES = [name for command in COMMANDS for name in command.names]
-
-
-# -- building and running --------------------------------------------------------------------
-
-
-def build_application(settings: Settings, chat: ChatService, token: str) -> Application[
-    Any, Any, Any, Any, Any, Any
-]:
-    """The Telegram application for ``chat``, talking to ``settings.telegram.base_url``."""
-    application = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(settings.telegram.base_url)
-        .rate_limiter(AIORateLimiter())
-        .concurrent_updates(PerChatUpdateProcessor(settings.telegram.concurrent_updates))
-        .build()
-    )
-    application.bot_data["chat"] = chat
-    application.bot_data["settings"] = settings
-    application.add_handler(CommandHandler(COMMAND_NAMES, on_command))
-    application.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_private_text)
-    )
-    application.add_handler(
-        MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, on_group_text)
-    )
-    application.add_handler(
-        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED,
-                       on_non_text)
-    )
-    application.add_handler(CallbackQueryHandler(on_button))
-    application.add_handler(InlineQueryHandler(on_inline))
-    application.add_error_handler(on_error)
-    return application
-
-
-async def run(application: Application[Any, Any, Any, Any, Any, Any], *,
-              stop: asyncio.Event | None = None, poll_interval: float = 0.0) -> None:
-    """Poll for updates until ``stop`` is set (or SIGINT/SIGTERM), sharing the running loop."""
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-    async with application:
-        await application.bot.set_my_commands(
-            [BotCommand(command.name, command.description) for command in public_commands()]
-        )
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=poll_interval, allowed_updates=Update.ALL_TYPES
-        )
-        log.info("telegram bot @%s is running", application.bot.username)
-        try:
-            await stop.wait()
-        finally:
-            await application.updater.stop()
-            await application.stop()
 
 
 # -- handlers ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from itertools import pairwise
 
 from telegram.constants import MessageLimit
 
-from bot.chat.messages import PassageView, Reply
+from bot.chat import PassageView, Reply
 
 LIMIT: int = MessageLimit.MAX_TEXT_LENGTH
 INLINE_DESCRIPTION = 120

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.feedback import FeedbackStore
-from bot.chat.service import ChatService
+from bot.chat import ChatService, FeedbackStore
 from bot.settings import ChatSettings, Settings
 from retrieval import RetrievalSettings, Retriever
 

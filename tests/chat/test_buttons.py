@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.chat import texts
-from bot.chat.messages import ActionKind
+from bot.chat import ActionKind, texts
 
 
 def test_each_action_has_its_own_one_letter_code_that_reads_back() -> None:

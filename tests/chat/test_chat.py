@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from bot.chat.feedback import FeedbackStore
-from bot.chat.messages import ActionKind, ActionRequest, Incoming, ReplyKind
-from bot.chat.service import ChatService
+from bot.chat import ActionKind, ActionRequest, ChatService, FeedbackStore, Incoming, ReplyKind
 
 TALGAT = "Talgat Baktybekova"
 BAKHYT = "Bakhyt Camara"

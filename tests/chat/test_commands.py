@@ -6,9 +6,8 @@ import re
 
 import pytest
 
+from bot.chat import ChatService, Incoming, ReplyKind
 from bot.chat.commands import COMMANDS, MAX_DESCRIPTION, Command, public_commands
-from bot.chat.messages import Incoming, ReplyKind
-from bot.chat.service import ChatService
 
 # What both platforms accept as a command's name (Telegram: 1-32 of a-z, 0-9, _).
 NAME = re.compile(r"[a-z0-9_]{1,32}")

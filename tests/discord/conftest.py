@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.feedback import FeedbackStore
-from bot.chat.service import ChatService
-from bot.discord.client import ArtistBot
+from bot.chat import ChatService, FeedbackStore
+from bot.discord import ArtistBot
 from bot.settings import ChatSettings, DiscordSettings, Settings
 from retrieval import RetrievalSettings, Retriever
 

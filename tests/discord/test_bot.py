@@ -16,11 +16,9 @@ import discord
 import pytest
 import simcord
 
-from bot.chat.feedback import FeedbackStore
-from bot.chat.messages import ActionKind, PassageView, Reply, ReplyKind
-from bot.chat.service import ChatService
+from bot.chat import ActionKind, ChatService, FeedbackStore, PassageView, Reply, ReplyKind
 from bot.chat.texts import APOLOGY, STALE
-from bot.discord.client import ArtistBot
+from bot.discord import ArtistBot
 from bot.discord.render import CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
 from bot.settings import Settings
 from retrieval import Span

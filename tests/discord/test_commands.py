@@ -6,8 +6,8 @@ import discord
 import pytest
 import simcord
 
-from bot.chat.commands import COMMANDS
-from bot.discord.client import ArtistBot
+from bot.chat import COMMANDS
+from bot.discord import ArtistBot
 
 
 def test_the_tree_is_the_table(simcord_bot: ArtistBot) -> None:

@@ -7,7 +7,7 @@ import re
 import discord
 import pytest
 
-from bot.chat.messages import ActionKind, PassageView, Reply, ReplyKind
+from bot.chat import ActionKind, PassageView, Reply, ReplyKind
 from bot.discord.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,

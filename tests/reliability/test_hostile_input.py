@@ -21,12 +21,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.chat.commands import COMMANDS
-from bot.chat.feedback import FeedbackStore
-from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
-from bot.chat.service import ChatService
+from bot.chat import (
+    COMMANDS,
+    ActionKind,
+    ActionRequest,
+    ChatService,
+    FeedbackStore,
+    Incoming,
+    PassageView,
+    Reply,
+    ReplyKind,
+)
+from bot.discord import ArtistBot
 from bot.discord import render as discord_render
-from bot.discord.client import ArtistBot
 from bot.settings import ChatSettings, Settings
 from bot.telegram import render as telegram_render
 from retrieval import RetrievalSettings, Retriever, Span

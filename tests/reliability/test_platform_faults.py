@@ -14,13 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.chat.feedback import FeedbackStore
-from bot.chat.messages import Incoming, Reply
-from bot.chat.service import ChatService
+from bot.chat import ChatService, FeedbackStore, Incoming, Reply
 from bot.chat.texts import APOLOGY
 from bot.logsafety import protect_token
 from bot.settings import ChatSettings, Settings, TelegramSettings
-from bot.telegram.handlers import build_application, run
+from bot.telegram import build_application, run
 from retrieval import RetrievalSettings, Retriever
 from tests.reliability.faults import Emulator, FaultProxy
 from tests.telegram.conftest import TelegramHarness, User

@@ -7,8 +7,7 @@ import re
 
 from click.testing import CliRunner
 
-from bot.chat.commands import COMMANDS, public_commands
-from bot.chat.feedback import FeedbackStore
+from bot.chat import COMMANDS, FeedbackStore, public_commands
 from bot.cli import cli
 from tests.telegram.conftest import ADMIN_ID, BOT_ID, BOT_USERNAME, TelegramHarness, User
 

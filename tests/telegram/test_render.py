@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.chat.messages import PassageView, Reply, ReplyKind
+from bot.chat import PassageView, Reply, ReplyKind
 from bot.logsafety import TokenFilter
 from bot.telegram.render import escape, render_reply, telegram_length
 from retrieval import Span
