@@ -1,9 +1,9 @@
-"""The platform-free chat layer: one message in, one neutral :class:`Reply` out.
+"""The chat service: one message in, one neutral :class:`~bot.chat.Reply` out.
 
 Adapters (Telegram, Discord, the REPL) translate platform events into
-:class:`~bot.messages.Incoming` / :class:`~bot.messages.ActionRequest` and render
-the :class:`~bot.messages.Reply`; everything a conversation needs lives here:
-commands, follow-up questions, input limits, rate limits and feedback.
+:class:`~bot.chat.Incoming` / :class:`~bot.chat.ActionRequest` and render the
+:class:`~bot.chat.Reply`; everything a conversation needs lives here: commands,
+follow-up questions, input limits, rate limits and feedback.
 """
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from bot.chat.commands import Command, command_named, help_text
-from bot.chat.conversations import AnswerRecord, Conversations, new_answer_id
+from bot.chat.conversations import (
+    AnswerRecord,
+    ConversationStore,
+    MemoryConversations,
+    new_answer_id,
+)
 from bot.chat.feedback import FeedbackStore, Vote
 from bot.chat.messages import (
     ActionKind,
@@ -24,7 +29,7 @@ from bot.chat.messages import (
     Reply,
     ReplyKind,
 )
-from bot.chat.ratelimit import RateLimiter
+from bot.chat.ratelimit import Limiter, RateLimiter
 from bot.chat.texts import (
     ABOUT_ALIASES,
     ABOUT_BAND,
@@ -75,15 +80,36 @@ class _Search:
 
 
 class ChatService:
-    """Answers messages and commands for every platform; keeps per-chat state in memory."""
+    """Answers messages and commands for every platform.
 
-    def __init__(self, retriever: Retriever, settings: Settings, feedback: FeedbackStore) -> None:
+    Conversations are kept in ``conversations`` (in this process unless another
+    :class:`ConversationStore` is given) and questions are counted by ``limiter``
+    (by default in the ``limits`` storage of ``chat.rate_limit_storage``).
+    """
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        settings: Settings,
+        feedback: FeedbackStore,
+        *,
+        conversations: ConversationStore | None = None,
+        limiter: Limiter | None = None,
+    ) -> None:
         self.retriever = retriever
         self.settings = settings
         self.feedback = feedback
-        self.conversations = Conversations()
-        self.limiter = RateLimiter(
-            settings.chat.rate_limit_questions, settings.chat.rate_limit_seconds
+        self.conversations: ConversationStore = (
+            conversations if conversations is not None else MemoryConversations()
+        )
+        self.limiter: Limiter = (
+            limiter
+            if limiter is not None
+            else RateLimiter(
+                settings.chat.rate_limit_questions,
+                settings.chat.rate_limit_seconds,
+                storage=settings.chat.rate_limit_storage,
+            )
         )
         self._handlers: dict[str, CommandHandler] = {
             "ask": self._ask_command,
