@@ -8,12 +8,9 @@ are not registered here.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +18,7 @@ import discord
 from discord import app_commands
 
 from bot.chat import COMMANDS, Command
+from retrieval.files import write_text_atomic
 
 if TYPE_CHECKING:
     from bot.discord.client import ArtistBot
@@ -109,7 +107,7 @@ async def sync_commands(bot: ArtistBot, *, force: bool = False) -> bool:
         log.info("slash commands unchanged since the last sync; not syncing")
         return False
     synced = await bot.tree.sync()
-    _write_digest(path, digest)
+    write_text_atomic(path, digest + "\n")
     log.info("synced %d slash commands", len(synced))
     return True
 
@@ -119,17 +117,3 @@ def _read_digest(path: Path) -> str | None:
         return path.read_text().strip()
     except OSError:
         return None
-
-
-def _write_digest(path: Path, digest: str) -> None:
-    """Write atomically: a temporary file, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(digest + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
