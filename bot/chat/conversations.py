@@ -56,12 +56,12 @@ class AnswerRecord:
     platform: str
     chat_id: str
     question: str
-    story_id: str | None   # the story filter the question was searched with
-    next_offset: int       # where "More" continues
-    remaining: int         # passages left after this answer
+    story_id: str | None  # the story filter the question was searched with
+    next_offset: int  # where "More" continues
+    remaining: int  # passages left after this answer
     top_story_id: str = ""
     top_artist: str = ""
-    k: int | None = None   # passages per page, when not the configured default
+    k: int | None = None  # passages per page, when not the configured default
 
 
 @dataclass(slots=True)

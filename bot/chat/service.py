@@ -21,30 +21,14 @@ from bot.chat.conversations import (
     new_answer_id,
 )
 from bot.chat.feedback import FeedbackStore, Vote
-from bot.chat.messages import (
-    ActionKind,
-    ActionRequest,
-    Incoming,
-    PassageView,
-    Reply,
-    ReplyKind,
-)
+from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
 from bot.chat.ratelimit import Limiter, RateLimiter
 from bot.chat.texts import (
-    ABOUT_ALIASES,
-    ABOUT_BAND,
-    ABOUT_FOLLOW_UP,
-    ABOUT_STORY,
-    ARTIST_LINE,
-    ARTIST_WITH_BAND,
-    ARTISTS_MANY,
-    ARTISTS_ONE,
     ASK_FIRST,
     CORRECTED,
     EMPTY,
     FOLLOW_UP,
     NO_ANSWER,
-    NO_ARTISTS,
     NO_MORE,
     NOT_ADMIN,
     RATE_LIMITED,
@@ -57,6 +41,8 @@ from bot.chat.texts import (
     UNKNOWN_ARTIST,
     UNKNOWN_COMMAND,
     USAGE,
+    about_artist,
+    artists_list,
 )
 from bot.settings import Settings
 from retrieval import Answer, Retriever, StoryInfo
@@ -99,17 +85,11 @@ class ChatService:
         self.retriever = retriever
         self.settings = settings
         self.feedback = feedback
-        self.conversations: ConversationStore = (
-            conversations if conversations is not None else MemoryConversations()
-        )
-        self.limiter: Limiter = (
-            limiter
-            if limiter is not None
-            else RateLimiter(
-                settings.chat.rate_limit_questions,
-                settings.chat.rate_limit_seconds,
-                storage=settings.chat.rate_limit_storage,
-            )
+        self.conversations: ConversationStore = conversations or MemoryConversations()
+        self.limiter: Limiter = limiter or RateLimiter(
+            settings.chat.rate_limit_questions,
+            settings.chat.rate_limit_seconds,
+            storage=settings.chat.rate_limit_storage,
         )
         self._handlers: dict[str, CommandHandler] = {
             "ask": self._ask_command,
@@ -131,9 +111,10 @@ class ChatService:
         return await self._answer(message, question, k=k)
 
     async def command(self, name: str, args: str, message: Incoming) -> Reply:
-        """Run the command called ``name`` (see :data:`~bot.chat.commands.COMMANDS`) with its
-        argument text; admin-only commands are refused to others, a missing argument gets
-        the command's usage."""
+        """Run the table's command called ``name`` (or an alias) with its argument text.
+
+        Admin-only commands are refused to others; a missing argument gets the usage.
+        """
         command = command_named(name)
         if command is None:
             return Reply(ReplyKind.INFO, UNKNOWN_COMMAND.format(name=name.lower().lstrip("/")))
@@ -313,14 +294,7 @@ class ChatService:
         return Reply(ReplyKind.INFO, help_text(admin=message.is_admin))
 
     async def _artists_command(self, _: str, message: Incoming) -> Reply:
-        stories = self.retriever.stories
-        if not stories:
-            return Reply(ReplyKind.INFO, NO_ARTISTS)
-        lines = [ARTISTS_ONE if len(stories) == 1 else ARTISTS_MANY.format(count=len(stories))]
-        for story in sorted(stories, key=lambda s: s.artist.casefold()):
-            line = ARTIST_WITH_BAND if story.band else ARTIST_LINE
-            lines.append(line.format(artist=story.artist, band=story.band))
-        return Reply(ReplyKind.INFO, "\n".join(lines))
+        return Reply(ReplyKind.INFO, artists_list(self.retriever.stories))
 
     async def _about_command(self, name: str, message: Incoming) -> Reply:
         if len(name) > self.settings.chat.max_question_chars:
@@ -330,15 +304,7 @@ class ChatService:
             return Reply(ReplyKind.INFO, UNKNOWN_ARTIST.format(name=name))
         story = stories[0]
         self.conversations.chat(message.platform, message.chat_id).last_story_id = story.story_id
-        lines = [story.artist]
-        if story.band:
-            lines.append(ABOUT_BAND.format(band=story.band))
-        others = [n for n in story.aliases if n not in (story.artist, story.band)]
-        if others:
-            lines.append(ABOUT_ALIASES.format(names=", ".join(others)))
-        lines.append(ABOUT_STORY.format(title=story.title, passages=story.passages))
-        lines.append(ABOUT_FOLLOW_UP)
-        return Reply(ReplyKind.INFO, "\n".join(lines))
+        return Reply(ReplyKind.INFO, about_artist(story))
 
     async def _reload_command(self, _: str, message: Incoming) -> Reply:
         report = await asyncio.to_thread(self.retriever.reload)

@@ -8,9 +8,14 @@ descriptions are in :mod:`bot.chat.commands`, the one table of commands.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.chat.messages import ActionKind
+
+if TYPE_CHECKING:
+    from retrieval import StoryInfo
 
 EXAMPLE_QUESTION = "Who founded Moonlight Serenaders?"
 
@@ -86,3 +91,27 @@ BUTTONS = {
     ActionKind.HELPFUL: ButtonLabel("Helpful", "👍"),
     ActionKind.UNHELPFUL: ButtonLabel("Not helpful", "👎"),
 }
+
+
+def artists_list(stories: Sequence[StoryInfo]) -> str:
+    """What /artists says: every artist (and band) the stories are about, by name."""
+    if not stories:
+        return NO_ARTISTS
+    lines = [ARTISTS_ONE if len(stories) == 1 else ARTISTS_MANY.format(count=len(stories))]
+    for story in sorted(stories, key=lambda s: s.artist.casefold()):
+        line = ARTIST_WITH_BAND if story.band else ARTIST_LINE
+        lines.append(line.format(artist=story.artist, band=story.band))
+    return "\n".join(lines)
+
+
+def about_artist(story: StoryInfo) -> str:
+    """What /about says of one artist: band, other names, the story."""
+    lines = [story.artist]
+    if story.band:
+        lines.append(ABOUT_BAND.format(band=story.band))
+    others = [n for n in story.aliases if n not in (story.artist, story.band)]
+    if others:
+        lines.append(ABOUT_ALIASES.format(names=", ".join(others)))
+    lines.append(ABOUT_STORY.format(title=story.title, passages=story.passages))
+    lines.append(ABOUT_FOLLOW_UP)
+    return "\n".join(lines)

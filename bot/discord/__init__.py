@@ -5,6 +5,7 @@
 event is set (:mod:`bot.runner` calls it for ``artistbot discord`` and ``artistbot run``).
 """
 
-from bot.discord.client import AnswerButton, ArtistBot, run, use_endpoints
+from bot.discord.buttons import AnswerButton
+from bot.discord.client import ArtistBot, run, use_endpoints
 
 __all__ = ["AnswerButton", "ArtistBot", "run", "use_endpoints"]

@@ -1,9 +1,10 @@
-"""The Discord adapter: slash commands, @mentions, DMs and answer buttons.
+"""The Discord client: slash commands, @mentions, DMs and answer buttons.
 
-It only translates: a Discord event becomes an :class:`~bot.messages.Incoming`
-or :class:`~bot.messages.ActionRequest`, :class:`~bot.chat.ChatService` answers,
-and :mod:`bot.discord_render` turns the :class:`~bot.messages.Reply` into
-messages. Usage::
+It only translates: a Discord event becomes an :class:`~bot.chat.Incoming`
+or :class:`~bot.chat.ActionRequest`, :class:`~bot.chat.ChatService` answers,
+and :mod:`bot.discord.render` turns the :class:`~bot.chat.Reply` into
+messages. The slash commands come from the chat layer's table
+(:mod:`bot.discord.commands`). Usage::
 
     bot = ArtistBot(chat, settings, state_dir=settings.retrieval.data_dir)
     async with bot:
@@ -39,7 +40,8 @@ from bot.chat import (
     ReplyKind,
     command_named,
 )
-from bot.chat.texts import APOLOGY, BUTTONS
+from bot.chat.texts import APOLOGY
+from bot.discord.buttons import AnswerButton
 from bot.discord.commands import add_commands, sync_commands
 from bot.discord.render import Outgoing, render
 from bot.settings import Settings
@@ -51,51 +53,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 # Replies not ready after this many seconds are deferred ("thinking…"); Discord allows 3.
 DEFER_AFTER = 1.5
 
-# More continues the answer (the primary action); the votes are secondary.
-_BUTTON_STYLES = {
-    ActionKind.MORE: discord.ButtonStyle.primary,
-    ActionKind.HELPFUL: discord.ButtonStyle.secondary,
-    ActionKind.UNHELPFUL: discord.ButtonStyle.secondary,
-}
-_CODES = "".join(kind.code for kind in ActionKind)
 _QUIET_KINDS = (ReplyKind.REFUSED,)
-
-
-class AnswerButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=rf"artistbot:(?P<action>[{_CODES}]):(?P<answer_id>[^:]{{1,80}})",
-):
-    """A button under an answer; its ``custom_id`` says it all, so it survives restarts."""
-
-    def __init__(self, kind: ActionKind, answer_id: str) -> None:
-        label = BUTTONS[kind]
-        super().__init__(
-            discord.ui.Button(
-                label=label.text, emoji=label.emoji, style=_BUTTON_STYLES[kind],
-                custom_id=f"artistbot:{kind.code}:{answer_id}",
-            )
-        )
-        self.kind = kind
-        self.answer_id = answer_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> AnswerButton:
-        """Rebuild the button from a click on any message, even one sent before a restart."""
-        kind = ActionKind.from_code(match["action"])
-        assert kind is not None  # the template admits only the codes
-        return cls(kind, match["answer_id"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Hand the press to the bot (errors go to the bot's one error handler)."""
-        client = interaction.client
-        if isinstance(client, ArtistBot):
-            await client.press(interaction, self.kind, self.answer_id)
 
 
 class ArtistBot(discord.Client):
@@ -143,8 +101,11 @@ class ArtistBot(discord.Client):
             return
         text = re.sub(addressed, " ", message.content).strip()
         incoming = Incoming(
-            platform=PLATFORM, chat_id=str(message.channel.id), user_id=str(message.author.id),
-            text=text, is_admin=self.is_admin(message.author),
+            platform=PLATFORM,
+            chat_id=str(message.channel.id),
+            user_id=str(message.author.id),
+            text=text,
+            is_admin=self.is_admin(message.author),
         )
         async with message.channel.typing():
             reply = await self._ask_chat(incoming)
@@ -180,12 +141,15 @@ class ArtistBot(discord.Client):
     ) -> None:
         """A button under an answer was pressed: More shows more passages; votes are recorded."""
         request = ActionRequest(
-            kind=kind, answer_id=answer_id, chat_id=str(interaction.channel_id),
+            kind=kind,
+            answer_id=answer_id,
+            chat_id=str(interaction.channel_id),
             user_id=str(interaction.user.id),
         )
         try:
             await self.respond(
-                interaction, lambda: self.chat.act(request, platform=PLATFORM),
+                interaction,
+                lambda: self.chat.act(request, platform=PLATFORM),
                 ephemeral=kind is not ActionKind.MORE,
             )
         except Exception as error:  # buttons bypass tree.on_error; route to the same handler
@@ -196,8 +160,11 @@ class ArtistBot(discord.Client):
     def incoming(self, interaction: discord.Interaction[Any], text: str) -> Incoming:
         """The neutral message for a slash command."""
         return Incoming(
-            platform=PLATFORM, chat_id=str(interaction.channel_id),
-            user_id=str(interaction.user.id), text=text, is_admin=self.is_admin(interaction.user),
+            platform=PLATFORM,
+            chat_id=str(interaction.channel_id),
+            user_id=str(interaction.user.id),
+            text=text,
+            is_admin=self.is_admin(interaction.user),
         )
 
     async def respond(
@@ -264,11 +231,13 @@ class ArtistBot(discord.Client):
         log.error("interaction %r failed", name, exc_info=error)
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
-                await interaction.followup.send(APOLOGY, ephemeral=True,
-                                                allowed_mentions=NO_MENTIONS)
+                await interaction.followup.send(
+                    APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
             else:
-                await interaction.response.send_message(APOLOGY, ephemeral=True,
-                                                        allowed_mentions=NO_MENTIONS)
+                await interaction.response.send_message(
+                    APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """Event failures: log the traceback, apologise in the channel; the bot keeps running."""

@@ -1,4 +1,4 @@
-"""Discord rendering: a neutral :class:`~bot.messages.Reply` in, message payloads out.
+"""Discord rendering: a neutral :class:`~bot.chat.Reply` in, message payloads out.
 
 Pure functions, no I/O. Every piece of story or user text is escaped
 (every markdown character; a zero-width space after every ``@``)
@@ -211,8 +211,11 @@ def _passage_units(passage: PassageView, limit: int) -> list[str]:
         trail = sentence[len(sentence.rstrip()) :]
         if lead:
             units.append(lead)
-        units.extend(f"**{escape(u.strip())}**{_space(u)}"
-                     for u in split_raw(stripped, limit - 4) if u.strip())
+        units.extend(
+            f"**{escape(u.strip())}**{_space(u)}"
+            for u in split_raw(stripped, limit - 4)
+            if u.strip()
+        )
         if trail:
             units.append(trail)
     elif sentence:

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 INLINE_PLATFORM = "telegram-inline"
+# Commands that search or re-read the stories: worth a "typing…" while they run.
+_SLOW_COMMANDS = frozenset({"ask", "more", "reload"})
 
 
 # -- handlers ----------------------------------------------------------------------------------
@@ -46,7 +48,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = cast(Message, update.effective_message)
     first, _, args = (message.text or "").partition(" ")
     name = first.lstrip("/").split("@", 1)[0].lower()
-    if name in ("ask", "more", "reload"):
+    if name in _SLOW_COMMANDS:
         await _typing(update, context)
     reply = await _chat(context).command(name, args, _incoming(update, context, args))
     await _send(update, context, reply)
@@ -102,8 +104,12 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not text:
         await query.answer([], cache_time=0, is_personal=True)
         return
-    incoming = Incoming(platform=INLINE_PLATFORM, chat_id=f"inline:{query.from_user.id}",
-                        user_id=str(query.from_user.id), text=text)
+    incoming = Incoming(
+        platform=INLINE_PLATFORM,
+        chat_id=f"inline:{query.from_user.id}",
+        user_id=str(query.from_user.id),
+        text=text,
+    )
     reply = await _chat(context).handle(incoming)
     results = [
         InlineQueryResultArticle(
@@ -111,18 +117,24 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             title=f"{passage.artist} ({number + 1})",
             description=inline_description(passage),
             input_message_content=InputTextMessageContent(
-                _passage_message(passage), parse_mode=ParseMode.HTML,
+                _passage_message(passage),
+                parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             ),
         )
         for number, passage in enumerate(reply.passages[: InlineQueryLimit.RESULTS])
     ]
     if not results:
-        results = [InlineQueryResultArticle(
-            id="none", title=reply.text[:64] or INLINE_HINT, description=text[:100],
-            input_message_content=InputTextMessageContent(render_reply(reply)[0],
-                                                          parse_mode=ParseMode.HTML),
-        )]
+        results = [
+            InlineQueryResultArticle(
+                id="none",
+                title=reply.text[:64] or INLINE_HINT,
+                description=text[:100],
+                input_message_content=InputTextMessageContent(
+                    render_reply(reply)[0], parse_mode=ParseMode.HTML
+                ),
+            )
+        ]
     await query.answer(results, cache_time=30, is_personal=True)
 
 
@@ -185,7 +197,9 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
     for number, chunk in enumerate(chunks):
         last = number == len(chunks) - 1
         await context.bot.send_message(
-            chat.id, chunk, parse_mode=ParseMode.HTML,
+            chat.id,
+            chunk,
+            parse_mode=ParseMode.HTML,
             reply_markup=_keyboard(reply) if last else None,
             reply_to_message_id=quote.message_id if quote and number == 0 else None,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -195,13 +209,19 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.answer_id or not reply.actions:
         return None
-    return InlineKeyboardMarkup([[
-        # Callback data is "<code>:<answer_id>", well within Telegram's 64 bytes; three
-        # buttons share a phone's width, so each shows its emoji alone when it has one.
-        InlineKeyboardButton(BUTTONS[kind].emoji or BUTTONS[kind].text,
-                             callback_data=f"{kind.code}:{reply.answer_id}")
-        for kind in reply.actions
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                # Callback data is "<code>:<answer_id>", well within Telegram's 64 bytes; three
+                # buttons share a phone's width, so each shows its emoji alone when it has one.
+                InlineKeyboardButton(
+                    BUTTONS[kind].emoji or BUTTONS[kind].text,
+                    callback_data=f"{kind.code}:{reply.answer_id}",
+                )
+                for kind in reply.actions
+            ]
+        ]
+    )
 
 
 def _replies_to_bot(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -226,7 +246,6 @@ def _addressed_text(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str
     for _, value in mentions:
         text = text.replace(value, " ")
     return " ".join(text.split())
-
 
 
 def _passage_message(passage: PassageView) -> str:

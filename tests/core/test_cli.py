@@ -23,8 +23,18 @@ from tests.core.conftest import ROOT, SEED_QUESTIONS
 
 ARTISTBOT = Path(sys.executable).with_name("artistbot")
 CONTRACT_KEYS = {
-    "questions", "negatives", "hit@1", "hit@3", "hit@5", "mrr@10", "negatives_rejected",
-    "answerable_rejected", "p50_ms", "p99_ms", "mean_passage_words", "max_passage_words",
+    "questions",
+    "negatives",
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "mrr@10",
+    "negatives_rejected",
+    "answerable_rejected",
+    "p50_ms",
+    "p99_ms",
+    "mean_passage_words",
+    "max_passage_words",
 }
 GRANDMOTHER = "What instrument did Bakhyt Camara's grandmother play?"
 
@@ -40,12 +50,14 @@ def new_data_dir(parent: Path, session_data_dir: Path) -> Path:
 def environment(data_dir: Path, corpus_dir: Path, **extra: str) -> dict[str, str | None]:
     """The variables a user would set; every other ARTISTBOT_* variable is unset."""
     env: dict[str, str | None] = {n: None for n in os.environ if n.startswith("ARTISTBOT_")}
-    env.update({
-        "ARTISTBOT_RETRIEVAL__DATA_DIR": str(data_dir),
-        "ARTISTBOT_RETRIEVAL__CORPUS_DIR": str(corpus_dir),
-        "HF_HUB_OFFLINE": "1",
-        **extra,
-    })
+    env.update(
+        {
+            "ARTISTBOT_RETRIEVAL__DATA_DIR": str(data_dir),
+            "ARTISTBOT_RETRIEVAL__CORPUS_DIR": str(corpus_dir),
+            "HF_HUB_OFFLINE": "1",
+            **extra,
+        }
+    )
     return env
 
 
@@ -66,7 +78,9 @@ def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture(scope="module")
 def indexed(
-    tmp_path_factory: pytest.TempPathFactory, session_data_dir: Path, seed_corpus: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    session_data_dir: Path,
+    seed_corpus: Path,
     encoder: Encoder,  # the session's ONNX export exists before it is linked
 ) -> dict[str, str | None]:
     """A data directory indexed with ``artistbot index``; the environment pointing at it."""
@@ -125,8 +139,16 @@ def test_ask_without_an_answer_says_so(indexed: dict[str, str | None]) -> None:
 
 
 def test_repl_commands_and_quit(indexed: dict[str, str | None]) -> None:
-    lines = [GRANDMOTHER, ":k 1", ":scores", ":more", ":artists", ":help", ":quit",
-             "this line is never read"]
+    lines = [
+        GRANDMOTHER,
+        ":k 1",
+        ":scores",
+        ":more",
+        ":artists",
+        ":help",
+        ":quit",
+        "this line is never read",
+    ]
 
     result = invoke(["repl"], indexed, stdin="\n".join(lines) + "\n")
 
@@ -166,8 +188,19 @@ def test_eval_json_has_the_contract_and_leaves_the_data_dir_alone(
     configured.mkdir()
     before = snapshot(data)
 
-    result = invoke(["eval", "--corpus", str(seed_corpus), "--questions", str(SEED_QUESTIONS),
-                     "--k", "5", "--json"], environment(data, configured))
+    result = invoke(
+        [
+            "eval",
+            "--corpus",
+            str(seed_corpus),
+            "--questions",
+            str(SEED_QUESTIONS),
+            "--k",
+            "5",
+            "--json",
+        ],
+        environment(data, configured),
+    )
 
     assert result.exit_code == 0, result.output
     (line,) = result.stdout.strip().splitlines()  # one JSON object, nothing else
@@ -192,7 +225,8 @@ def test_eval_refuses_a_broken_question_file(
     questions.write_text('{"id": "q1", "question": "Who?"}\n', encoding="utf-8")
 
     result = CliRunner().invoke(
-        cli, ["eval", "--corpus", str(seed_corpus), "--questions", str(questions), "--json"],
+        cli,
+        ["eval", "--corpus", str(seed_corpus), "--questions", str(questions), "--json"],
         env=indexed,
     )
 
@@ -208,8 +242,15 @@ def run_artistbot(
 ) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("ARTISTBOT_")}
     full.update({k: v for k, v in env.items() if v is not None})
-    return subprocess.run([str(ARTISTBOT), *args], cwd=ROOT, env=full, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [str(ARTISTBOT), *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_invalid_env_value_names_the_setting(tmp_path: Path, seed_corpus: Path) -> None:
@@ -238,8 +279,9 @@ def test_config_file_with_a_token_is_refused(
     config_file = tmp_path / "config.toml"
     config_file.write_text(config, encoding="utf-8")
 
-    result = run_artistbot(["--config", str(config_file), "index"],
-                           environment(tmp_path / "data", seed_corpus))
+    result = run_artistbot(
+        ["--config", str(config_file), "index"], environment(tmp_path / "data", seed_corpus)
+    )
 
     assert result.returncode != 0
     assert "token" in result.stderr and "environment" in result.stderr

@@ -31,8 +31,11 @@ settings.register_profile(
     deadline=None,
     database=None,
     print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 RELIABLE = settings.get_profile("reliability")
 
@@ -67,10 +70,11 @@ def telegram_text(message: str) -> str:
     assert telegram_length(message) <= LIMIT, telegram_length(message)
     # Every "&" starts an entity, every "<" a tag of ours: nothing raw from the input.
     for match in re.finditer("&", message):
-        assert _ENTITY.match(message, match.start()), message[match.start():match.start() + 12]
+        assert _ENTITY.match(message, match.start()), message[match.start() : match.start() + 12]
     for match in re.finditer("<", message):
-        assert re.match(r"</?[bi]>", message[match.start():match.start() + 4]), \
-            message[match.start():match.start() + 12]
+        assert re.match(r"</?[bi]>", message[match.start() : match.start() + 4]), message[
+            match.start() : match.start() + 12
+        ]
     parser = _TelegramHTML()
     parser.feed(message)
     parser.close()
@@ -121,5 +125,6 @@ def check_discord_message(part: Outgoing, options: dict[str, object]) -> None:
         check_discord_markdown(embed.description, bold_allowed=True)
     mentions = options["allowed_mentions"]
     assert isinstance(mentions, discord.AllowedMentions)
-    assert mentions.to_dict() == {"parse": [], "replied_user": False} or \
-        mentions.to_dict() == {"parse": []}
+    assert mentions.to_dict() == {"parse": [], "replied_user": False} or mentions.to_dict() == {
+        "parse": []
+    }

@@ -49,36 +49,119 @@ CHAT_EXAMPLES = 2100  # conversations of 1-10 messages each, through the real re
 RENDER_EXAMPLES = 1500  # replies built directly from hostile text, rendered for both platforms
 
 FRAGMENTS = [
-    "@everyone", "@here", "<@&123456789012345678>", "<@123456789012345678>", "<@!1234567890123>",
-    "<#123456789012345678>", "<:blob:123456789012345678>", "<t:1700000000:R>", "</ask:1234>",
-    "<b>", "</b>", "<i>", "</i>", "<a href=\"https://evil.example\">x</a>", "<script>", "<",
-    ">", "&", "&amp;", "&lt;", "&#60;", "&#x3c;", "&nbsp;", "\"", "'",
-    "*", "**", "_", "__", "`", "```", "~~", "||", "> ", ">>> ", "# ", "## ", "-# ", "- ",
-    "1. ", "[click](https://evil.example)", "[", "](", ")", "\\", "\\*", "http://x.example/*a*",
-    "\u202e", "\u202d", "\u200f", "\u200b", "\u200d", "\ufeff", "\u0301\u0301\u0301",
-    "e\u0301", "🎸", "👩🏽‍🎤", "🏳️‍🌈", "\x00", "\x07", "\r\n", "\n", "\n\n", "\t", " ",
-    "\ud83c", "\udfb8",  # lone surrogates (JSON can carry them)
-    "مرحبا", "שלום", "Талгат", "Moonlight Serenaders", "Who founded", "balalaika", "?",
-    "Talgat Baktybekova", "Bakhyt Camara", "where was she born", ".", "…", "!",
+    "@everyone",
+    "@here",
+    "<@&123456789012345678>",
+    "<@123456789012345678>",
+    "<@!1234567890123>",
+    "<#123456789012345678>",
+    "<:blob:123456789012345678>",
+    "<t:1700000000:R>",
+    "</ask:1234>",
+    "<b>",
+    "</b>",
+    "<i>",
+    "</i>",
+    '<a href="https://evil.example">x</a>',
+    "<script>",
+    "<",
+    ">",
+    "&",
+    "&amp;",
+    "&lt;",
+    "&#60;",
+    "&#x3c;",
+    "&nbsp;",
+    '"',
+    "'",
+    "*",
+    "**",
+    "_",
+    "__",
+    "`",
+    "```",
+    "~~",
+    "||",
+    "> ",
+    ">>> ",
+    "# ",
+    "## ",
+    "-# ",
+    "- ",
+    "1. ",
+    "[click](https://evil.example)",
+    "[",
+    "](",
+    ")",
+    "\\",
+    "\\*",
+    "http://x.example/*a*",
+    "\u202e",
+    "\u202d",
+    "\u200f",
+    "\u200b",
+    "\u200d",
+    "\ufeff",
+    "\u0301\u0301\u0301",
+    "e\u0301",
+    "🎸",
+    "👩🏽‍🎤",
+    "🏳️‍🌈",
+    "\x00",
+    "\x07",
+    "\r\n",
+    "\n",
+    "\n\n",
+    "\t",
+    " ",
+    "\ud83c",
+    "\udfb8",  # lone surrogates (JSON can carry them)
+    "مرحبا",
+    "שלום",
+    "Талгат",
+    "Moonlight Serenaders",
+    "Who founded",
+    "balalaika",
+    "?",
+    "Talgat Baktybekova",
+    "Bakhyt Camara",
+    "where was she born",
+    ".",
+    "…",
+    "!",
 ]
 
 fragment = st.sampled_from(FRAGMENTS)
 unicode_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=60)
 pieces = st.lists(st.one_of(fragment, unicode_text), max_size=12).map("".join)
-giant = st.builds(lambda piece, times: piece * times, st.one_of(fragment, pieces),
-                  st.integers(50, 300))
+giant = st.builds(
+    lambda piece, times: piece * times, st.one_of(fragment, pieces), st.integers(50, 300)
+)
 hostile = st.one_of(pieces, pieces, pieces, giant)
 short_hostile = st.lists(st.one_of(fragment, unicode_text), max_size=4).map("".join)
 
-GARBAGE_COMMANDS = ["", "x", "ASK", "reload", "More", "about@TestNameBot", "🎸", "a" * 200,
-                    "start\x00", "help\u202e"]
+GARBAGE_COMMANDS = [
+    "",
+    "x",
+    "ASK",
+    "reload",
+    "More",
+    "about@TestNameBot",
+    "🎸",
+    "a" * 200,
+    "start\x00",
+    "help\u202e",
+]
 COMMAND_NAMES = sorted(name for command in COMMANDS for name in command.names)
-command_name = st.one_of(st.sampled_from(COMMAND_NAMES), st.sampled_from(GARBAGE_COMMANDS),
-                         short_hostile)
+command_name = st.one_of(
+    st.sampled_from(COMMAND_NAMES), st.sampled_from(GARBAGE_COMMANDS), short_hostile
+)
 callback_data = st.one_of(
-    st.builds(lambda p, rest: f"{p}:{rest}", st.sampled_from(["m", "u", "d", "x", ""]),
-              short_hostile),
-    short_hostile, st.binary(max_size=64).map(lambda b: b.decode("latin-1")),
+    st.builds(
+        lambda p, rest: f"{p}:{rest}", st.sampled_from(["m", "u", "d", "x", ""]), short_hostile
+    ),
+    short_hostile,
+    st.binary(max_size=64).map(lambda b: b.decode("latin-1")),
 )
 
 _users = itertools.count(10_000)
@@ -96,8 +179,11 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 
 @pytest.fixture(scope="module")
-def chat(retriever: Retriever, retrieval_settings: RetrievalSettings,
-         tmp_path_factory: pytest.TempPathFactory) -> ChatService:
+def chat(
+    retriever: Retriever,
+    retrieval_settings: RetrievalSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ChatService:
     """A chat layer over the session retriever; generous rate limit, per-module feedback."""
     path = tmp_path_factory.mktemp("hostile") / "feedback.sqlite3"
     chat_settings = Settings(
@@ -114,8 +200,9 @@ def discord_bot(chat: ChatService, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 message_kind = st.sampled_from(["question", "command", "button", "telegram-button"])
-conversation = st.lists(st.tuples(message_kind, command_name, hostile, callback_data),
-                        min_size=1, max_size=10)
+conversation = st.lists(
+    st.tuples(message_kind, command_name, hostile, callback_data), min_size=1, max_size=10
+)
 
 
 def check_everywhere(reply: Reply, bot: ArtistBot) -> None:
@@ -143,7 +230,9 @@ def _plain(text: str) -> str:
 @settings(RELIABLE, max_examples=CHAT_EXAMPLES)
 @given(messages=conversation)
 def test_any_conversation_is_answered_safely_on_both_platforms(
-    messages: list[tuple[str, str, str, str]], chat: ChatService, discord_bot: ArtistBot,
+    messages: list[tuple[str, str, str, str]],
+    chat: ChatService,
+    discord_bot: ArtistBot,
     loop: asyncio.AbstractEventLoop,
 ) -> None:
     user = str(next(_users))
@@ -160,9 +249,12 @@ def test_any_conversation_is_answered_safely_on_both_platforms(
             action = ActionKind.from_code(prefix)
             if kind == "telegram-button" and (action is None or not answer_id):
                 continue  # the adapter answers these itself (tested end to end)
-            reply = loop.run_until_complete(chat.act(
-                ActionRequest(action or ActionKind.MORE, answer_id or data, chat_id, user),
-                platform="telegram"))
+            reply = loop.run_until_complete(
+                chat.act(
+                    ActionRequest(action or ActionKind.MORE, answer_id or data, chat_id, user),
+                    platform="telegram",
+                )
+            )
         counts["chat"] += 1
         assert reply.kind in ReplyKind
         if kind == "question" and text.strip() and len(text.strip()) <= 500:
@@ -179,22 +271,31 @@ def hostile_reply(draw: st.DrawFn) -> Reply:
     for _ in range(draw(st.integers(0, 3))):
         text = draw(hostile) + " end."  # the chunker never yields a blank passage
         a, b = sorted(draw(st.tuples(st.integers(0, len(text)), st.integers(0, len(text)))))
-        passages.append(PassageView(
-            text=text, best_sentence=Span(a, b),
-            artist=draw(st.one_of(short_hostile, hostile)) or "Artist",
-            story_title=draw(st.one_of(short_hostile, hostile)), score=1.0,
-        ))
+        passages.append(
+            PassageView(
+                text=text,
+                best_sentence=Span(a, b),
+                artist=draw(st.one_of(short_hostile, hostile)) or "Artist",
+                story_title=draw(st.one_of(short_hostile, hostile)),
+                score=1.0,
+            )
+        )
     kind = ReplyKind.ANSWER if passages else draw(st.sampled_from(list(ReplyKind)))
-    return Reply(kind, draw(st.one_of(st.just(""), short_hostile, hostile)),
-                 passages=tuple(passages), answer_id="abcd1234" if passages else None,
-                 actions=(ActionKind.MORE, ActionKind.HELPFUL) if passages else (),
-                 question=draw(hostile))
+    return Reply(
+        kind,
+        draw(st.one_of(st.just(""), short_hostile, hostile)),
+        passages=tuple(passages),
+        answer_id="abcd1234" if passages else None,
+        actions=(ActionKind.MORE, ActionKind.HELPFUL) if passages else (),
+        question=draw(hostile),
+    )
 
 
 @settings(RELIABLE, max_examples=RENDER_EXAMPLES)
 @given(reply=hostile_reply())
-def test_any_reply_renders_within_limits_and_without_markup(reply: Reply,
-                                                            discord_bot: ArtistBot) -> None:
+def test_any_reply_renders_within_limits_and_without_markup(
+    reply: Reply, discord_bot: ArtistBot
+) -> None:
     check_everywhere(reply, discord_bot)
     if reply.passages:
         # Every passage's text reaches the Telegram user whole, and its citation once.

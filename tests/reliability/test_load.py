@@ -25,8 +25,11 @@ from tests.telegram.conftest import emulator  # noqa: F401  (the session's Bot A
 
 USERS = 200
 QUESTIONS_EACH = 5
-ANSWERABLE = ("Who founded Moonlight Serenaders?", "What instrument did Bakhyt's grandmother play?",
-              "Where was Talgat Baktybekova born?")
+ANSWERABLE = (
+    "Who founded Moonlight Serenaders?",
+    "What instrument did Bakhyt's grandmother play?",
+    "Where was Talgat Baktybekova born?",
+)
 TOKEN = "55555:LOAD-token"
 DEADLINE = 150.0  # seconds for everything to arrive (a bound for the loop, not an assertion)
 
@@ -40,11 +43,15 @@ def questions_of(user: int) -> list[str]:
 @pytest.mark.slow
 async def test_200_users_5_questions_each_all_answered_once_in_their_chat(
     emulator: str,  # noqa: F811
-    retriever: Retriever, retrieval_settings: RetrievalSettings, tmp_path: Path,
+    retriever: Retriever,
+    retrieval_settings: RetrievalSettings,
+    tmp_path: Path,
 ) -> None:
-    settings = Settings(retrieval=retrieval_settings,
-                        chat=ChatSettings(feedback_db=tmp_path / "feedback.sqlite3"),
-                        telegram=TelegramSettings(base_url=f"{emulator}/bot"))
+    settings = Settings(
+        retrieval=retrieval_settings,
+        chat=ChatSettings(feedback_db=tmp_path / "feedback.sqlite3"),
+        telegram=TelegramSettings(base_url=f"{emulator}/bot"),
+    )
     chat = ChatService(retriever, settings, FeedbackStore(settings.feedback_path))
     application = build_application(settings, chat, TOKEN)
     stop = asyncio.Event()
@@ -62,8 +69,13 @@ async def test_200_users_5_questions_each_all_answered_once_in_their_chat(
             asked[chat_id] = questions_of(number)
             frm = {"id": chat_id, "is_bot": False, "first_name": f"U{number}"}
             for question in asked[chat_id]:
-                body = {"botToken": TOKEN, "from": frm, "text": question, "date": int(time.time()),
-                        "chat": {"id": chat_id, "type": "private", "first_name": f"U{number}"}}
+                body = {
+                    "botToken": TOKEN,
+                    "from": frm,
+                    "text": question,
+                    "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private", "first_name": f"U{number}"},
+                }
                 (await api.post("/sendMessage", json=body)).raise_for_status()
 
         started = time.monotonic()
@@ -97,14 +109,21 @@ async def test_200_users_5_questions_each_all_answered_once_in_their_chat(
         for marker in questions[3:]:  # the echoed questions are this user's, once each
             assert sum(marker in t for t in texts) == 1, (marker, texts)
         assert sum("— <i>" in t for t in texts) == 3, texts
-        latencies += [(r["time"] - s) / 1000 for r, s in
-                      zip(sorted(replies[chat_id], key=lambda r: r["time"]), sorted(sent[chat_id]),
-                          strict=True)]
+        latencies += [
+            (r["time"] - s) / 1000
+            for r, s in zip(
+                sorted(replies[chat_id], key=lambda r: r["time"]),
+                sorted(sent[chat_id]),
+                strict=True,
+            )
+        ]
     latencies.sort()
     p50 = statistics.median(latencies)
     p99 = latencies[int(len(latencies) * 0.99) - 1]
-    print(f"\nload: {len(latencies)} questions from {USERS} users in {elapsed:.1f} s: "
-          f"{len(latencies) / elapsed:.1f} answers/s, p50 {p50:.2f} s, p99 {p99:.2f} s")
+    print(
+        f"\nload: {len(latencies)} questions from {USERS} users in {elapsed:.1f} s: "
+        f"{len(latencies) / elapsed:.1f} answers/s, p50 {p50:.2f} s, p99 {p99:.2f} s"
+    )
 
 
 def _bot(item: dict[str, Any]) -> bool:

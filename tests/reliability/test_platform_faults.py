@@ -48,8 +48,12 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(retriever: Retriever, retrieval_settings: RetrievalSettings, tmp_path: Path,
-              caplog: pytest.LogCaptureFixture) -> AsyncIterator[Rig]:
+async def rig(
+    retriever: Retriever,
+    retrieval_settings: RetrievalSettings,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> AsyncIterator[Rig]:
     """The real bot polling a private emulator through the fault proxy."""
     emulator = Emulator()
     emulator.start()

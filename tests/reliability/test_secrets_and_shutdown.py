@@ -36,20 +36,27 @@ def data_dir(retriever: Retriever, retrieval_settings: RetrievalSettings, tmp_pa
     return copy_data_dir(retrieval_settings.data_dir, tmp_path)
 
 
-def environment(retrieval_settings: RetrievalSettings, data_dir: Path, base_url: str,
-                **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISCORD_BOT_TOKEN", "TELEGRAM_BOT_TOKEN") and
-           not k.startswith("ARTISTBOT_")}
-    env.update({
-        "ARTISTBOT_CONFIG": str(data_dir / "no-config-file.toml"),
-        "ARTISTBOT_RETRIEVAL__CORPUS_DIR": str(retrieval_settings.corpus_dir),
-        "ARTISTBOT_RETRIEVAL__DATA_DIR": str(data_dir),
-        "ARTISTBOT_TELEGRAM__BASE_URL": f"{base_url}/bot",
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "NO_PROXY": "127.0.0.1,localhost",
-        **extra,
-    })
+def environment(
+    retrieval_settings: RetrievalSettings, data_dir: Path, base_url: str, **extra: str
+) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISCORD_BOT_TOKEN", "TELEGRAM_BOT_TOKEN") and not k.startswith("ARTISTBOT_")
+    }
+    env.update(
+        {
+            "ARTISTBOT_CONFIG": str(data_dir / "no-config-file.toml"),
+            "ARTISTBOT_RETRIEVAL__CORPUS_DIR": str(retrieval_settings.corpus_dir),
+            "ARTISTBOT_RETRIEVAL__DATA_DIR": str(data_dir),
+            "ARTISTBOT_TELEGRAM__BASE_URL": f"{base_url}/bot",
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "NO_PROXY": "127.0.0.1,localhost",
+            **extra,
+        }
+    )
     return env
 
 
@@ -67,7 +74,9 @@ async def rig() -> object:
 
 
 async def test_a_run_with_failures_never_shows_the_token_and_sigterm_keeps_feedback_whole(
-    rig: tuple[Emulator, FaultProxy], retrieval_settings: RetrievalSettings, data_dir: Path,
+    rig: tuple[Emulator, FaultProxy],
+    retrieval_settings: RetrievalSettings,
+    data_dir: Path,
 ) -> None:
     emulator, proxy = rig
     env = environment(retrieval_settings, data_dir, proxy.url)
@@ -100,8 +109,13 @@ async def test_a_run_with_failures_never_shows_the_token_and_sigterm_keeps_feedb
             await asyncio.sleep(0.3)
             bot.process.send_signal(signal.SIGTERM)
             code = await bot.finish()
-            thanked = len([c for c in await telegram.calls("answerCallbackQuery", wait=0)
-                           if "Thanks" in str(c.get("text"))])
+            thanked = len(
+                [
+                    c
+                    for c in await telegram.calls("answerCallbackQuery", wait=0)
+                    if "Thanks" in str(c.get("text"))
+                ]
+            )
             late = []
             for user in users:
                 response = await api.post("/getUpdates", json={"token": TOKEN, "chatId": user.id})
@@ -122,7 +136,9 @@ async def test_a_run_with_failures_never_shows_the_token_and_sigterm_keeps_feedb
 
 @pytest.mark.parametrize("command", ["telegram", "run"])
 async def test_a_rejected_token_stops_with_a_clear_message_and_never_shows_it(
-    rig: tuple[Emulator, FaultProxy], retrieval_settings: RetrievalSettings, data_dir: Path,
+    rig: tuple[Emulator, FaultProxy],
+    retrieval_settings: RetrievalSettings,
+    data_dir: Path,
     command: str,
 ) -> None:
     _, proxy = rig
@@ -137,18 +153,26 @@ async def test_a_rejected_token_stops_with_a_clear_message_and_never_shows_it(
     assert TOKEN not in bot.log and TOKEN.split(":")[1] not in bot.log
 
 
-@pytest.mark.parametrize("config", [
-    '[telegram]\ntoken = "{token}"\n',
-    '[discord]\nbot_token = "{token}"\n',
-    'telegram_token = "{token}"\n',
-    '[telegram.auth]\ntoken = "{token}"\n',
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        '[telegram]\ntoken = "{token}"\n',
+        '[discord]\nbot_token = "{token}"\n',
+        'telegram_token = "{token}"\n',
+        '[telegram.auth]\ntoken = "{token}"\n',
+    ],
+)
 def test_a_token_in_a_config_file_is_refused_clearly(tmp_path: Path, config: str) -> None:
     path = tmp_path / "bot.toml"
     path.write_text(config.format(token=TOKEN))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARTISTBOT_")}
-    result = subprocess.run([str(ARTISTBOT), "--config", str(path), "ask", "who?"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(ARTISTBOT), "--config", str(path), "ask", "who?"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2, result.stderr
     assert "looks like a secret" in result.stderr and "environment" in result.stderr
     assert TOKEN not in result.stderr + result.stdout
