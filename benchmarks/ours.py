@@ -32,9 +32,7 @@ from benchmarks.common import (
     median_story,
     with_rates,
 )
-from bot.chat import ChatService
-from bot.feedback import FeedbackStore
-from bot.messages import Incoming, Reply
+from bot.chat import ChatService, FeedbackStore, Incoming, Reply
 from bot.settings import Settings
 from retrieval import Retriever
 from retrieval import vectors as faiss_index

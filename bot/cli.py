@@ -1,4 +1,4 @@
-"""The ``artistbot`` command line: index, ask, repl, eval, telegram, discord, run, feedback export.
+"""The ``artistbot`` command line: index, ask, repl, eval, bench, telegram, discord, run, feedback.
 
 Heavy imports happen inside the commands, so ``artistbot --help`` is instant.
 """
@@ -89,8 +89,8 @@ def open_retriever(settings: Settings, *, progress: bool = False) -> Retriever:
 
 def open_chat(settings: Settings, retriever: Retriever) -> ChatService:
     """The chat layer over ``retriever``, with feedback stored in the data directory."""
-    from bot.chat import ChatService
-    from bot.feedback import FeedbackStore
+    from bot.chat.feedback import FeedbackStore
+    from bot.chat.service import ChatService
 
     return ChatService(retriever, settings, FeedbackStore(settings.feedback_path))
 
@@ -178,27 +178,9 @@ def eval_command(
 @click.pass_obj
 def telegram(settings: Settings) -> None:
     """Run the Telegram bot (the token comes from TELEGRAM_BOT_TOKEN)."""
-    import asyncio
+    from bot.runner import Tokens
 
-    from bot.settings import token
-    from bot.telegram_adapter import build_application, protect_token, run
-
-    bot_token = token("TELEGRAM_BOT_TOKEN")
-    if bot_token is None:
-        raise click.ClickException(
-            "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather, then "
-            "export TELEGRAM_BOT_TOKEN=<the token it gives you> (see docs/TELEGRAM.md)."
-        )
-    protect_token(bot_token)
-    chat = open_chat(settings, open_retriever(settings, progress=True))
-    from telegram.error import InvalidToken
-
-    try:
-        asyncio.run(run(build_application(settings, chat, bot_token)))
-    except InvalidToken:  # its message (and traceback) would quote the token
-        raise click.ClickException(
-            "Telegram rejected TELEGRAM_BOT_TOKEN; check the token @BotFather gave you"
-        ) from None
+    _run_bots(settings, Tokens(telegram=_required_token("TELEGRAM_BOT_TOKEN")), sync=False)
 
 
 @cli.command("discord")
@@ -228,24 +210,34 @@ def run_command(settings: Settings, sync: bool) -> None:
     _run_bots(settings, tokens, sync=sync)
 
 
+# How to get each token, for the message when it is missing.
+_WHERE_TOKENS_COME_FROM = {
+    "TELEGRAM_BOT_TOKEN": "Create a bot with @BotFather, then export TELEGRAM_BOT_TOKEN=<the "
+    "token it gives you> (see docs/TELEGRAM.md).",
+    "DISCORD_BOT_TOKEN": "Create a bot application in the Discord developer portal, then "
+    "export DISCORD_BOT_TOKEN=<its bot token> (see docs/DISCORD.md).",
+}
+
+
 def _required_token(variable: str) -> str:
     from bot.settings import token
 
     value = token(variable)
     if value is None:
-        raise click.ClickException(
-            f"{variable} is not set. Create a bot application in the Discord developer portal, "
-            f"then export {variable}=<its bot token> (see docs/DISCORD.md)."
-        )
+        raise click.ClickException(f"{variable} is not set. {_WHERE_TOKENS_COME_FROM[variable]}")
     return value
 
 
 def _run_bots(settings: Settings, tokens: Tokens, *, sync: bool) -> None:
-    """Load the core once, then run the bots on one event loop (one ``asyncio.run``)."""
+    """Load the core once, then run the bots on one event loop (one ``asyncio.run``).
+
+    A token a platform rejects stops the program with a message naming its
+    variable; the token itself is never printed.
+    """
     import asyncio
 
+    from bot.logsafety import protect_token
     from bot.runner import TokenRejected, run_bots
-    from bot.telegram_adapter import protect_token
 
     for secret in (tokens.discord, tokens.telegram):
         if secret:
@@ -263,14 +255,24 @@ def feedback() -> None:
 
 
 @feedback.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
-              show_default=True, help="Output format.")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    default="csv",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
 @click.pass_obj
 def feedback_export(settings: Settings, fmt: str, out: Path | None) -> None:
     """Export every stored vote (one row per user and answer)."""
-    from bot.feedback import FeedbackStore
+    from bot.chat import FeedbackStore
 
     store = FeedbackStore(settings.feedback_path)
     if out is None:

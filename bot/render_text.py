@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import PassageView, Reply
+from bot.chat import PassageView, Reply
 from retrieval import Answer
 
 _HIGHLIGHT = "\033[1;33m"

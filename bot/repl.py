@@ -12,18 +12,28 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.chat import ChatService
-from bot.messages import Incoming, Reply
+from bot.chat import COMMANDS, ChatService, Incoming, Reply
 from bot.render_text import render_reply
 
-HELP = """Type a question, or a command:
-  :k N        show N passages per answer (now {k})
-  :scores     toggle each retriever's score per passage (now {scores})
-  :more       the next passages for the last question
-  :artists    list the artists
-  :about NAME who an artist is
-  :help       this text
-  :quit       leave (Ctrl-D works too)"""
+# A plain line is a question and :help is the REPL's own; every other command of the chat
+# layer's table works as ":name".
+_OWN = frozenset({"ask", "help"})
+CHAT_COMMANDS = tuple(command for command in COMMANDS if command.name not in _OWN)
+
+
+def help_text(*, k: int, scores: bool) -> str:
+    """The REPL's :help: its own commands, then the chat layer's (from the table)."""
+    lines = [
+        (":k N", f"show N passages per answer (now {k})"),
+        (":scores", f"toggle each retriever's score per passage (now {'on' if scores else 'off'})"),
+        *(
+            (f":{c.name} {c.argument.name.upper()}" if c.argument else f":{c.name}", c.description)
+            for c in CHAT_COMMANDS
+        ),
+        (":help", "this text"),
+        (":quit", "leave (Ctrl-D works too)"),
+    ]
+    return "Type a question, or a command:\n" + "\n".join(f"  {u:<14} {t}" for u, t in lines)
 
 
 class Repl:
@@ -88,11 +98,11 @@ class Repl:
         elif name == "scores":
             self.scores = not self.scores
             self._print(f"scores {'on' if self.scores else 'off'}")
-        elif name in ("more", "artists", "about"):
+        elif name in {c.name for c in CHAT_COMMANDS}:
             message = self._message(" ".join(args))
             self._show(self._run(self.chat.command(name, message.text, message)))
         else:
-            self._print(HELP.format(k=self.k, scores="on" if self.scores else "off"))
+            self._print(help_text(k=self.k, scores=self.scores))
         return True
 
     def _show(self, reply: Reply) -> None:

@@ -1,8 +1,8 @@
-"""Both bots in one process: one event loop, one loaded core, clean shutdown on a signal.
+"""Every bot in one process: one event loop, one loaded core, clean shutdown on a signal.
 
-``artistbot run`` (and ``artistbot discord``) come here. The core (one
-:class:`~retrieval.Retriever`, one :class:`~bot.feedback.FeedbackStore`, one
-:class:`~bot.chat.ChatService`) is built once and shared; each bot whose token
+``artistbot run``, ``artistbot telegram`` and ``artistbot discord`` all come here.
+The core (one :class:`~retrieval.Retriever`, one :class:`~bot.chat.FeedbackStore`,
+one :class:`~bot.chat.ChatService`) is built once and shared; each bot whose token
 is set runs as a task on the same loop until SIGINT or SIGTERM sets the stop
 event, then every bot is stopped and closed before the loop ends::
 
@@ -53,15 +53,15 @@ def bot_runners(
     """One runner per bot whose token is set, all over the same ``chat``."""
     runners: dict[str, BotRunner] = {}
     if tokens.telegram:
-        from bot import telegram_adapter
+        from bot.telegram import app as telegram_app
 
-        application = telegram_adapter.build_application(settings, chat, tokens.telegram)
+        application = telegram_app.build_application(settings, chat, tokens.telegram)
 
         async def run_telegram(stop: asyncio.Event) -> None:
             from telegram.error import InvalidToken
 
             try:
-                await telegram_adapter.run(application, stop=stop)
+                await telegram_app.run(application, stop=stop)
             except InvalidToken as error:
                 # PTB's message quotes the token itself: never pass it on.
                 raise TokenRejected(
@@ -71,10 +71,10 @@ def bot_runners(
 
         runners["telegram"] = run_telegram
     if tokens.discord:
-        from bot import discord_adapter
+        from bot.discord import client as discord_client
 
-        discord_adapter.use_endpoints(settings.discord.api_base, settings.discord.gateway_url)
-        bot = discord_adapter.ArtistBot(
+        discord_client.use_endpoints(settings.discord.api_base, settings.discord.gateway_url)
+        bot = discord_client.ArtistBot(
             chat, settings, state_dir=settings.retrieval.data_dir, sync=sync
         )
         discord_token = tokens.discord
@@ -83,7 +83,7 @@ def bot_runners(
             from discord import LoginFailure
 
             try:
-                await discord_adapter.run(bot, discord_token, stop=stop)
+                await discord_client.run(bot, discord_token, stop=stop)
             except LoginFailure as error:
                 raise TokenRejected(f"Discord rejected DISCORD_BOT_TOKEN ({error})") from None
 

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from retrieval.settings import RetrievalSettings
@@ -35,7 +35,19 @@ class ChatSettings(BaseModel):
     max_question_chars: int = Field(default=500, ge=10, le=4000)
     rate_limit_questions: int = Field(default=6, ge=1, le=1000)
     rate_limit_seconds: float = Field(default=60.0, gt=0, le=86400)
+    # Where questions are counted: a `limits` storage URI (redis://… to share between processes).
+    rate_limit_storage: str = "memory://"
     feedback_db: Path = Path("feedback.sqlite3")  # relative to the data directory
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _storage_opens(cls, uri: str) -> str:
+        """Refuse a storage the rate limiter could not use now, not at the first question."""
+        # Imported here: the chat layer imports these settings.
+        from bot.chat.ratelimit import open_storage
+
+        open_storage(uri)
+        return uri
 
 
 class TelegramSettings(BaseModel):

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat import ChatService
-from bot.feedback import FeedbackStore
+from bot.chat import ChatService, FeedbackStore
 from bot.settings import ChatSettings, Settings
 from retrieval import RetrievalSettings, Retriever
 
@@ -18,7 +17,9 @@ def chat_settings(retrieval_settings: RetrievalSettings, tmp_path: Path) -> Sett
     return Settings(
         retrieval=retrieval_settings,
         chat=ChatSettings(
-            max_question_chars=500, rate_limit_questions=3, rate_limit_seconds=60,
+            max_question_chars=500,
+            rate_limit_questions=3,
+            rate_limit_seconds=60,
             feedback_db=tmp_path / "feedback.sqlite3",
         ),
     )

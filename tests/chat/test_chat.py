@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from bot.chat import ChatService
-from bot.feedback import FeedbackStore
-from bot.messages import ActionKind, ActionRequest, Incoming, ReplyKind
+from bot.chat import ActionKind, ActionRequest, ChatService, FeedbackStore, Incoming, ReplyKind
 
 TALGAT = "Talgat Baktybekova"
 BAKHYT = "Bakhyt Camara"

@@ -9,12 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.feedback import COLUMNS, FeedbackStore, Vote
+from bot.chat.feedback import COLUMNS, FeedbackStore, Vote
 
 
 def vote(user: str, value: int, answer: str = "a1") -> Vote:
-    return Vote(answer_id=answer, platform="telegram", chat_id="c", user_id=user,
-                question='Who? "quoted", <b>', story_id="s1", artist="Talgat", vote=value)
+    return Vote(
+        answer_id=answer,
+        platform="telegram",
+        chat_id="c",
+        user_id=user,
+        question='Who? "quoted", <b>',
+        story_id="s1",
+        artist="Talgat",
+        vote=value,
+    )
 
 
 def test_votes_persist_and_export(tmp_path: Path) -> None:

@@ -160,7 +160,7 @@ def test_repl_commands_and_quit(indexed: dict[str, str | None]) -> None:
     assert "scores on" in out and "dense" in out
     assert "Talgat Baktybekova (Moonlight Serenaders)" in out
     assert "Bakhyt Camara (The Steppe Serenaders)" in out
-    assert ":quit" in out  # the help text
+    assert ":quit" in out and ":about ARTIST" in out and ":reload" in out  # the help text
     assert out.rstrip().endswith("bye")
 
 
@@ -294,3 +294,19 @@ def test_console_script_answers_a_question(indexed: dict[str, str | None]) -> No
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["hits"][0]["artist"] == "Bakhyt Camara"
+
+
+@pytest.mark.parametrize(
+    ("command", "variable", "how"),
+    [("telegram", "TELEGRAM_BOT_TOKEN", "@BotFather"), ("discord", "DISCORD_BOT_TOKEN", "portal")],
+)
+def test_a_bot_without_its_token_says_how_to_set_it(
+    tmp_path: Path, seed_corpus: Path, command: str, variable: str, how: str
+) -> None:
+    env = {**environment(tmp_path / "data", seed_corpus), variable: None}
+
+    result = invoke([command], env)
+
+    assert result.exit_code == 1
+    assert f"{variable} is not set" in result.output and how in result.output
+    assert not (tmp_path / "data").exists()  # nothing was loaded

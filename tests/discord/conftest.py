@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat import ChatService
-from bot.discord_adapter import ArtistBot
-from bot.feedback import FeedbackStore
+from bot.chat import ChatService, FeedbackStore
+from bot.discord import ArtistBot
 from bot.settings import ChatSettings, DiscordSettings, Settings
 from retrieval import RetrievalSettings, Retriever
 
@@ -20,8 +19,12 @@ def discord_settings(retrieval_settings: RetrievalSettings, tmp_path: Path) -> S
     """Settings with feedback in a per-test file and one configured admin."""
     return Settings(
         retrieval=retrieval_settings,
-        chat=ChatSettings(max_question_chars=500, rate_limit_questions=50,
-                          rate_limit_seconds=60, feedback_db=tmp_path / "feedback.sqlite3"),
+        chat=ChatSettings(
+            max_question_chars=500,
+            rate_limit_questions=50,
+            rate_limit_seconds=60,
+            feedback_db=tmp_path / "feedback.sqlite3",
+        ),
         discord=DiscordSettings(admins=(ADMIN_ID,)),
     )
 

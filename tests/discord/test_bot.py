@@ -16,11 +16,10 @@ import discord
 import pytest
 import simcord
 
-from bot.chat import STALE, ChatService
-from bot.discord_adapter import APOLOGY, ArtistBot
-from bot.discord_render import CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
-from bot.feedback import FeedbackStore
-from bot.messages import ActionKind, PassageView, Reply, ReplyKind
+from bot.chat import ActionKind, ChatService, FeedbackStore, PassageView, Reply, ReplyKind
+from bot.chat.texts import APOLOGY, STALE
+from bot.discord import ArtistBot
+from bot.discord.render import CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
 from bot.settings import Settings
 from retrieval import Span
 
@@ -115,8 +114,9 @@ async def test_a_mention_is_answered_and_a_plain_message_is_not(simcord_env: sim
     assert channel.last_message is not None
     assert channel.last_message.author.id == alice.id  # no reply to a message not for the bot
 
-    question = await alice.send(channel,
-                                f"{mention(simcord_env)} What was Bakhyt Camara wearing on stage?")
+    question = await alice.send(
+        channel, f"{mention(simcord_env)} What was Bakhyt Camara wearing on stage?"
+    )
 
     reply = channel.last_message
     assert reply is not None and reply.author.id == simcord_env.bot.user.id  # type: ignore[union-attr]
@@ -174,8 +174,12 @@ async def test_feedback_is_recorded(simcord_env: simcord.Env, feedback: Feedback
     assert thanks.response is not None and thanks.response.ephemeral
     assert "Thanks" in thanks.response.content
     [vote] = list(feedback.votes())
-    assert (vote.vote, vote.platform, vote.user_id, vote.artist) == (1, "discord", str(alice.id),
-                                                                     TALGAT)
+    assert (vote.vote, vote.platform, vote.user_id, vote.artist) == (
+        1,
+        "discord",
+        str(alice.id),
+        TALGAT,
+    )
     await alice.click(asked.response.message, label="Not helpful")
     assert [v.vote for v in feedback.votes()] == [-1]  # the last vote wins
 
@@ -214,30 +218,36 @@ async def test_everyone_in_a_question_pings_nobody(simcord_env: simcord.Env) -> 
         assert not {"users", "roles"} & body["allowed_mentions"].keys()
 
 
-async def test_reload_is_for_admins_only(simcord_env: simcord.Env,
-                                         discord_settings: Settings) -> None:
+async def test_reload_is_for_admins_only(
+    simcord_env: simcord.Env, discord_settings: Settings
+) -> None:
     channel, alice = setting_up(simcord_env)
 
     refused = await alice.slash(channel, "reload")
     assert refused.response is not None and refused.response.ephemeral
     assert "only the bot's admins" in refused.response.content
 
-    admins = simcord_env.guild.create_role("admins",
-                                           permissions=discord.Permissions(administrator=True))
+    admins = simcord_env.guild.create_role(
+        "admins", permissions=discord.Permissions(administrator=True)
+    )
     root = simcord_env.guild.add_member(simcord_env.create_user("root"), roles=[admins])
     done = await root.slash(channel, "reload")
     assert done.response is not None and "Stories reloaded" in done.response.content
 
     carol = simcord_env.guild.add_member(simcord_env.create_user("carol"))
     bot_of(simcord_env).settings = discord_settings.model_copy(
-        update={"discord": discord_settings.discord.model_copy(update={"admins": (carol.id,)})})
+        update={"discord": discord_settings.discord.model_copy(update={"admins": (carol.id,)})}
+    )
     configured = await carol.slash(channel, "reload")
     assert configured.response is not None and "Stories reloaded" in configured.response.content
 
 
 async def test_old_buttons_answer_politely_after_a_restart(
-    simcord_env: simcord.Env, retriever: Any, discord_settings: Settings,
-    feedback: FeedbackStore, state_dir: Any,
+    simcord_env: simcord.Env,
+    retriever: Any,
+    discord_settings: Settings,
+    feedback: FeedbackStore,
+    state_dir: Any,
 ) -> None:
     channel, alice = setting_up(simcord_env)
     asked = await alice.slash(channel, "ask", question=QUESTION)
@@ -250,25 +260,30 @@ async def test_old_buttons_answer_politely_after_a_restart(
 
     assert stale.response is not None and stale.response.ephemeral
     assert stale.response.content == STALE
-    syncs = [r for r in simcord_env.http_requests
-             if r.method == "PUT" and r.path.endswith("/commands")]
+    syncs = [
+        r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
+    ]
     assert len(syncs) == 1  # the unchanged command tree was not synced again
 
 
 async def test_sync_flag_forces_a_sync_of_an_unchanged_tree(
-    simcord_env: simcord.Env, chat: ChatService, discord_settings: Settings, state_dir: Any,
+    simcord_env: simcord.Env,
+    chat: ChatService,
+    discord_settings: Settings,
+    state_dir: Any,
 ) -> None:
-    await simcord_env.restart_bot(ArtistBot(chat, discord_settings, state_dir=state_dir,
-                                            sync=True))
+    await simcord_env.restart_bot(ArtistBot(chat, discord_settings, state_dir=state_dir, sync=True))
 
-    syncs = [r for r in simcord_env.http_requests
-             if r.method == "PUT" and r.path.endswith("/commands")]
+    syncs = [
+        r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
+    ]
     assert len(syncs) == 2
     assert (state_dir / "discord_commands.sha256").is_file()
 
 
 async def test_a_failure_gets_an_apology_and_the_bot_keeps_running(
-    simcord_env: simcord.Env, caplog: pytest.LogCaptureFixture,
+    simcord_env: simcord.Env,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     channel, alice = setting_up(simcord_env)
     chat = bot_of(simcord_env).chat
@@ -298,10 +313,20 @@ async def test_an_over_long_answer_is_split_within_the_limits(simcord_env: simco
     channel, alice = setting_up(simcord_env)
     chunk = "**Loud** _music_ @everyone <@&123456789012345678> filled the hall. "
     text = chunk * 300  # about 20,000 characters of markdown and mention strings
-    huge = PassageView(text=text, best_sentence=Span(len(chunk), 8 * len(chunk)),
-                       artist=TALGAT, story_title="Moonlight", score=1.0)
-    reply = Reply(ReplyKind.ANSWER, passages=(huge, huge), answer_id="long",
-                  actions=(ActionKind.MORE, ActionKind.HELPFUL), question="@here tell me all")
+    huge = PassageView(
+        text=text,
+        best_sentence=Span(len(chunk), 8 * len(chunk)),
+        artist=TALGAT,
+        story_title="Moonlight",
+        score=1.0,
+    )
+    reply = Reply(
+        ReplyKind.ANSWER,
+        passages=(huge, huge),
+        answer_id="long",
+        actions=(ActionKind.MORE, ActionKind.HELPFUL),
+        question="@here tell me all",
+    )
 
     async def long_answer(*args: object, **kwargs: object) -> Reply:
         return reply

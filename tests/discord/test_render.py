@@ -7,7 +7,8 @@ import re
 import discord
 import pytest
 
-from bot.discord_render import (
+from bot.chat import ActionKind, PassageView, Reply, ReplyKind
+from bot.discord.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
@@ -22,7 +23,6 @@ from bot.discord_render import (
     split_text,
     truncate,
 )
-from bot.messages import ActionKind, PassageView, Reply, ReplyKind
 from retrieval import Span
 
 NASTY = "**bold** __under__ ~~strike~~ `code` ||spoiler|| > quote @everyone @here <@123456789012345678> <@&123456789012345678> "  # noqa: E501
@@ -31,13 +31,19 @@ PINGS = re.compile(r"@(everyone|here)|<@[!&]?\d{17,20}>")
 
 def passage(text: str, best: tuple[int, int] | None = None, artist: str = "Talgat") -> PassageView:
     start, end = best if best is not None else (0, len(text))
-    return PassageView(text=text, best_sentence=Span(start, end), artist=artist,
-                       story_title="Moonlight", score=0.5)
+    return PassageView(
+        text=text, best_sentence=Span(start, end), artist=artist, story_title="Moonlight", score=0.5
+    )
 
 
 def answer(*passages: PassageView, question: str = "Who is she?") -> Reply:
-    return Reply(kind=ReplyKind.ANSWER, passages=passages, answer_id="a1",
-                 actions=(ActionKind.MORE,), question=question)
+    return Reply(
+        kind=ReplyKind.ANSWER,
+        passages=passages,
+        answer_id="a1",
+        actions=(ActionKind.MORE,),
+        question=question,
+    )
 
 
 def assert_within_limits(messages: list[Outgoing]) -> None:
@@ -138,4 +144,5 @@ def test_truncate_never_leaves_a_dangling_escape() -> None:
 
 def test_escape_uses_discord_helpers() -> None:
     assert escape("@everyone *hi*") == discord.utils.escape_mentions(
-        discord.utils.escape_markdown("@everyone *hi*"))
+        discord.utils.escape_markdown("@everyone *hi*")
+    )

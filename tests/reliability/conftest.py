@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 import discord
 from hypothesis import HealthCheck, settings
 
-from bot.discord_render import (
+from bot.discord.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
@@ -22,7 +22,7 @@ from bot.discord_render import (
     TITLE_LIMIT,
     Outgoing,
 )
-from bot.telegram_render import LIMIT, telegram_length
+from bot.telegram.render import LIMIT, telegram_length
 
 # Derandomised (the same examples on every run, in CI too), no deadline, no database.
 settings.register_profile(

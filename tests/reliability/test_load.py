@@ -17,10 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.chat import ChatService
-from bot.feedback import FeedbackStore
+from bot.chat import ChatService, FeedbackStore
 from bot.settings import ChatSettings, Settings, TelegramSettings
-from bot.telegram_adapter import build_application, run
+from bot.telegram import build_application, run
 from retrieval import RetrievalSettings, Retriever
 from tests.telegram.conftest import emulator  # noqa: F401  (the session's Bot API emulator)
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.chat import ChatService
-from bot.feedback import FeedbackStore
-from bot.messages import Incoming, Reply
+from bot.chat import ChatService, FeedbackStore, Incoming, Reply
+from bot.chat.texts import APOLOGY
+from bot.logsafety import protect_token
 from bot.settings import ChatSettings, Settings, TelegramSettings
-from bot.telegram_adapter import APOLOGY, build_application, protect_token, run
+from bot.telegram import build_application, run
 from retrieval import RetrievalSettings, Retriever
 from tests.reliability.faults import Emulator, FaultProxy
 from tests.telegram.conftest import TelegramHarness, User

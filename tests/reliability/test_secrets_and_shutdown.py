@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.chat import NOT_ADMIN
+from bot.chat.texts import NOT_ADMIN
 from retrieval import RetrievalSettings, Retriever
 from tests.process import ARTISTBOT, BotProcess, copy_data_dir
 from tests.reliability.faults import Emulator, FaultProxy
@@ -92,7 +92,7 @@ async def test_a_run_with_failures_never_shows_the_token_and_sigterm_keeps_feedb
             await telegram.send(QUESTION, user=users[0])
             await telegram.replies(users[0].id, wait=60)
             await telegram.send("/reload", user=users[1], command=True)
-            assert NOT_ADMIN in (await telegram.reply(users[1].id))["text"]
+            assert NOT_ADMIN.format(name="reload") in (await telegram.reply(users[1].id))["text"]
             # Answers to vote on, then a burst of votes and questions, and SIGTERM mid-way.
             buttons = {}
             for user in users:

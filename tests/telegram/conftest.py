@@ -23,10 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.chat import ChatService
-from bot.feedback import FeedbackStore
+from bot.chat import ChatService, FeedbackStore
 from bot.settings import ChatSettings, Settings, TelegramSettings
-from bot.telegram_adapter import build_application, run
+from bot.telegram import build_application, run
 from retrieval import RetrievalSettings, Retriever
 
 EMULATOR_DIR = Path(__file__).parent / "emulator"
@@ -48,11 +47,20 @@ def emulator() -> Iterator[str]:
     node, npm = shutil.which("node"), shutil.which("npm")
     assert node and npm, "node and npm are needed for the Telegram end-to-end tests"
     if not (EMULATOR_DIR / "node_modules" / "telegram-test-api").is_dir():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=EMULATOR_DIR, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=EMULATOR_DIR,
+            check=True,
+            capture_output=True,
+        )
     port = _free_port()
-    process = subprocess.Popen([node, "start.js", str(port)], cwd=EMULATOR_DIR,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [node, "start.js", str(port)],
+        cwd=EMULATOR_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -78,8 +86,12 @@ class User:
     first_name: str = "Ada"
 
     def payload(self) -> dict[str, Any]:
-        return {"id": self.id, "is_bot": False, "first_name": self.first_name,
-                "username": f"user{self.id}"}
+        return {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "username": f"user{self.id}",
+        }
 
 
 @dataclass
@@ -91,24 +103,37 @@ class TelegramHarness:
     feedback_path: Path
     _message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    async def send(self, text: str | None, *, user: User, chat_id: int | None = None,
-                   group: bool = False, entities: list[dict[str, Any]] | None = None,
-                   reply_to: dict[str, Any] | None = None, command: bool = False,
-                   extra: dict[str, Any] | None = None) -> None:
+    async def send(
+        self,
+        text: str | None,
+        *,
+        user: User,
+        chat_id: int | None = None,
+        group: bool = False,
+        entities: list[dict[str, Any]] | None = None,
+        reply_to: dict[str, Any] | None = None,
+        command: bool = False,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         """Send a user message (a command when ``command``) to the bot."""
         chat_id = chat_id if chat_id is not None else user.id
-        chat = ({"id": chat_id, "type": "group", "title": "Fans"} if group
-                else {"id": chat_id, "type": "private", "first_name": user.first_name})
+        chat = (
+            {"id": chat_id, "type": "group", "title": "Fans"}
+            if group
+            else {"id": chat_id, "type": "private", "first_name": user.first_name}
+        )
         message: dict[str, Any] = {
-            "botToken": self.token, "from": user.payload(), "chat": chat,
-            "date": int(time.time()), **(extra or {}),
+            "botToken": self.token,
+            "from": user.payload(),
+            "chat": chat,
+            "date": int(time.time()),
+            **(extra or {}),
         }
         if text is not None:
             message["text"] = text
         if command:
             assert text is not None
-            entities = [{"offset": 0, "length": len(text.split(" ", 1)[0]),
-                         "type": "bot_command"}]
+            entities = [{"offset": 0, "length": len(text.split(" ", 1)[0]), "type": "bot_command"}]
         if entities:
             message["entities"] = entities
         if reply_to:
@@ -119,11 +144,14 @@ class TelegramHarness:
     async def press(self, data: str, *, user: User, chat_id: int | None = None) -> None:
         """Press an inline button with this callback data under a bot message."""
         chat_id = chat_id if chat_id is not None else user.id
-        message = {"message_id": 1, "date": int(time.time()), "text": "answer",
-                   "chat": {"id": chat_id, "type": "private", "first_name": user.first_name},
-                   "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"}}
-        body = {"botToken": self.token, "from": user.payload(), "message": message,
-                "data": data}
+        message = {
+            "message_id": 1,
+            "date": int(time.time()),
+            "text": "answer",
+            "chat": {"id": chat_id, "type": "private", "first_name": user.first_name},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"},
+        }
+        body = {"botToken": self.token, "from": user.payload(), "message": message, "data": data}
         (await self.api.post("/sendCallback", json=body)).raise_for_status()
 
     async def inline(self, query: str, *, user: User) -> None:
@@ -131,14 +159,16 @@ class TelegramHarness:
         body = {"botToken": self.token, "from": user.payload(), "query": query}
         (await self.api.post("/sendInlineQuery", json=body)).raise_for_status()
 
-    async def replies(self, chat_id: int, *, count: int = 1,
-                      wait: float = 10.0) -> list[dict[str, Any]]:
+    async def replies(
+        self, chat_id: int, *, count: int = 1, wait: float = 10.0
+    ) -> list[dict[str, Any]]:
         """The bot's next ``count`` (or more) messages to ``chat_id``."""
         found: list[dict[str, Any]] = []
         deadline = time.monotonic() + wait
         while len(found) < count and time.monotonic() < deadline:
-            response = await self.api.post("/getUpdates",
-                                           json={"token": self.token, "chatId": chat_id})
+            response = await self.api.post(
+                "/getUpdates", json={"token": self.token, "chatId": chat_id}
+            )
             found += [item["message"] for item in response.json()["result"]]
             if len(found) < count:
                 await asyncio.sleep(0.03)
@@ -149,8 +179,9 @@ class TelegramHarness:
         """The bot's single next message to ``chat_id``."""
         return (await self.replies(chat_id))[0]
 
-    async def calls(self, method: str, *, count: int = 1,
-                    wait: float = 10.0) -> list[dict[str, Any]]:
+    async def calls(
+        self, method: str, *, count: int = 1, wait: float = 10.0
+    ) -> list[dict[str, Any]]:
         """Recorded bodies of calls the emulator does not implement (e.g. sendChatAction)."""
         deadline = time.monotonic() + wait
         while True:
@@ -162,27 +193,35 @@ class TelegramHarness:
 
 
 @pytest.fixture
-def telegram_settings(retrieval_settings: RetrievalSettings, emulator: str,
-                      tmp_path: Path) -> Settings:
+def telegram_settings(
+    retrieval_settings: RetrievalSettings, emulator: str, tmp_path: Path
+) -> Settings:
     """Settings pointing the bot at the emulator, with a small rate limit."""
     return Settings(
         retrieval=retrieval_settings,
-        chat=ChatSettings(max_question_chars=500, rate_limit_questions=5, rate_limit_seconds=60,
-                          feedback_db=tmp_path / "feedback.sqlite3"),
+        chat=ChatSettings(
+            max_question_chars=500,
+            rate_limit_questions=5,
+            rate_limit_seconds=60,
+            feedback_db=tmp_path / "feedback.sqlite3",
+        ),
         telegram=TelegramSettings(admins=(ADMIN_ID,), base_url=f"{emulator}/bot"),
     )
 
 
 @pytest.fixture
-async def telegram(telegram_settings: Settings, retriever: Retriever, emulator: str,
-                   caplog: pytest.LogCaptureFixture) -> AsyncIterator[TelegramHarness]:
+async def telegram(
+    telegram_settings: Settings,
+    retriever: Retriever,
+    emulator: str,
+    caplog: pytest.LogCaptureFixture,
+) -> AsyncIterator[TelegramHarness]:
     """A running bot (the real python-telegram-bot HTTP path) and a harness to talk to it.
 
     A test fails if the bot's error handler had to apologise for anything.
     """
     token = f"{next(_tokens)}:TEST-token"
-    chat = ChatService(retriever, telegram_settings,
-                       FeedbackStore(telegram_settings.feedback_path))
+    chat = ChatService(retriever, telegram_settings, FeedbackStore(telegram_settings.feedback_path))
     application = build_application(telegram_settings, chat, token)
     stop = asyncio.Event()
     task = asyncio.create_task(run(application, stop=stop, poll_interval=0.02))
@@ -195,9 +234,7 @@ async def telegram(telegram_settings: Settings, retriever: Retriever, emulator: 
         yield TelegramHarness(api, token, telegram_settings.feedback_path)
     stop.set()
     await asyncio.wait_for(task, timeout=10)
-    errors = [
-        r for r in caplog.records if r.levelno >= logging.ERROR and not _shutdown_notice(r)
-    ]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and not _shutdown_notice(r)]
     assert not errors, [r.getMessage() for r in errors]
 
 

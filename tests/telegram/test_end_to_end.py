@@ -7,8 +7,8 @@ import re
 
 from click.testing import CliRunner
 
+from bot.chat import COMMANDS, FeedbackStore, public_commands
 from bot.cli import cli
-from bot.feedback import FeedbackStore
 from tests.telegram.conftest import ADMIN_ID, BOT_ID, BOT_USERNAME, TelegramHarness, User
 
 ALICE, BOB, CAROL = User(1001, "Alice"), User(1002, "Bob"), User(1003, "Carol")
@@ -20,8 +20,7 @@ def buttons(message: dict[str, object]) -> dict[str, str]:
     """Button label -> callback data of a bot message."""
     markup = message.get("reply_markup") or {}
     assert isinstance(markup, dict)
-    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", [])
-            for b in row}
+    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
 
 
 async def test_private_question_gets_the_right_passage(telegram: TelegramHarness) -> None:
@@ -39,23 +38,37 @@ async def test_private_question_gets_the_right_passage(telegram: TelegramHarness
 
 
 async def test_group_answers_only_when_addressed(telegram: TelegramHarness) -> None:
-    await telegram.send("Where was Talgat Baktybekova born?", user=ALICE, chat_id=GROUP,
-                        group=True)
+    await telegram.send("Where was Talgat Baktybekova born?", user=ALICE, chat_id=GROUP, group=True)
     mention = f"@{BOT_USERNAME}"
-    await telegram.send(f"{mention} What instrument did Bakhyt's grandmother play?", user=BOB,
-                        chat_id=GROUP, group=True,
-                        entities=[{"type": "mention", "offset": 0, "length": len(mention)}])
+    await telegram.send(
+        f"{mention} What instrument did Bakhyt's grandmother play?",
+        user=BOB,
+        chat_id=GROUP,
+        group=True,
+        entities=[{"type": "mention", "offset": 0, "length": len(mention)}],
+    )
     replies = await telegram.replies(GROUP)
     assert len(replies) == 1  # the unaddressed question got nothing
     assert "balalaika" in replies[0]["text"] and "Bakhyt Camara" in replies[0]["text"]
     # A reply to the bot's message, and /ask, are answered too (both work in privacy mode).
-    bot_message = {"message_id": 7, "date": 0, "chat": {"id": GROUP, "type": "group"},
-                   "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"}, "text": "x"}
-    await telegram.send("Who did she perform for?", user=BOB, chat_id=GROUP, group=True,
-                        reply_to=bot_message)
+    bot_message = {
+        "message_id": 7,
+        "date": 0,
+        "chat": {"id": GROUP, "type": "group"},
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"},
+        "text": "x",
+    }
+    await telegram.send(
+        "Who did she perform for?", user=BOB, chat_id=GROUP, group=True, reply_to=bot_message
+    )
     assert "Bakhyt Camara" in (await telegram.reply(GROUP))["text"]
-    await telegram.send(f"/ask@{BOT_USERNAME} Who founded Moonlight Serenaders?", user=ALICE,
-                        chat_id=GROUP, group=True, command=True)
+    await telegram.send(
+        f"/ask@{BOT_USERNAME} Who founded Moonlight Serenaders?",
+        user=ALICE,
+        chat_id=GROUP,
+        group=True,
+        command=True,
+    )
     assert TALGAT in (await telegram.reply(GROUP))["text"]
 
 
@@ -71,8 +84,9 @@ async def test_more_button_shows_further_passages(telegram: TelegramHarness) -> 
     assert "— <i>" in third or "No more passages" in third
 
 
-async def test_feedback_is_persisted_and_exported(telegram: TelegramHarness,
-                                                  monkeypatch: object) -> None:
+async def test_feedback_is_persisted_and_exported(
+    telegram: TelegramHarness, monkeypatch: object
+) -> None:
     await telegram.send("Who founded Moonlight Serenaders?", user=CAROL)
     reply = await telegram.reply(CAROL.id)
     labels = buttons(reply)
@@ -85,7 +99,8 @@ async def test_feedback_is_persisted_and_exported(telegram: TelegramHarness,
         (str(CAROL.id), -1, "telegram", TALGAT)
     ]
     result = CliRunner().invoke(
-        cli, ["feedback", "export", "--format", "jsonl"],
+        cli,
+        ["feedback", "export", "--format", "jsonl"],
         env={"ARTISTBOT_CHAT__FEEDBACK_DB": str(telegram.feedback_path)},
     )
     assert result.exit_code == 0, result.output
@@ -110,8 +125,25 @@ async def test_commands(telegram: TelegramHarness) -> None:
     assert "/ask" in (await telegram.reply(ALICE.id))["text"]
     await telegram.send("/about talgat", user=ALICE, command=True)
     assert "Moonlight Serenaders" in (await telegram.reply(ALICE.id))["text"]
-    commands = await telegram.calls("setMyCommands")
-    assert commands and "artists" in commands[0]["commands"]
+
+
+async def test_the_command_menu_is_the_tables_public_commands(telegram: TelegramHarness) -> None:
+    [call] = await telegram.calls("setMyCommands")
+    menu = call["commands"]
+    menu = json.loads(menu) if isinstance(menu, str) else menu
+    assert [(c["command"], c["description"]) for c in menu] == [
+        (c.name, c.description) for c in public_commands()
+    ]
+
+
+async def test_every_command_and_alias_of_the_table_is_answered(telegram: TelegramHarness) -> None:
+    admin = User(ADMIN_ID, "Admin")
+    for command in COMMANDS:
+        for name in command.names:
+            argument = f" {command.argument.example}" if command.argument else ""
+            await telegram.send(f"/{name}{argument}", user=admin, command=True)
+            text = (await telegram.replies(admin.id, wait=30))[0]["text"]
+            assert text and "Unknown command" not in text, name
 
 
 async def test_rate_limit(telegram: TelegramHarness) -> None:
@@ -133,7 +165,7 @@ async def test_over_long_and_out_of_corpus_questions(telegram: TelegramHarness) 
 async def test_html_in_a_question_comes_back_escaped(telegram: TelegramHarness) -> None:
     await telegram.send('<b>How do I bake</b> sourdough & "bread"?', user=ALICE)
     text = (await telegram.reply(ALICE.id))["text"]
-    assert "&lt;b&gt;How do I bake&lt;/b&gt; sourdough &amp; \"bread\"?" in text
+    assert '&lt;b&gt;How do I bake&lt;/b&gt; sourdough &amp; "bread"?' in text
     assert "<b>" not in text
 
 
@@ -155,8 +187,9 @@ async def test_non_text_message_gets_a_hint(telegram: TelegramHarness) -> None:
 async def test_inline_mode_offers_passages(telegram: TelegramHarness) -> None:
     await telegram.inline("Where was Talgat Baktybekova born?", user=ALICE)
     (answer,) = await telegram.calls("answerInlineQuery")
-    results = json.loads(answer["results"]) if isinstance(answer["results"], str) \
-        else answer["results"]
+    results = (
+        json.loads(answer["results"]) if isinstance(answer["results"], str) else answer["results"]
+    )
     assert results and results[0]["title"].startswith(TALGAT)
     assert any("Central Asia" in r["input_message_content"]["message_text"] for r in results)
 

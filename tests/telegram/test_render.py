@@ -9,15 +9,20 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.messages import PassageView, Reply, ReplyKind
-from bot.telegram_adapter import TokenFilter
-from bot.telegram_render import escape, render_reply, telegram_length
+from bot.chat import PassageView, Reply, ReplyKind
+from bot.logsafety import TokenFilter
+from bot.telegram.render import escape, render_reply, telegram_length
 from retrieval import Span
 
 
 def passage(text: str, span: Span | None = None, artist: str = "Talgat <B>") -> PassageView:
-    return PassageView(text=text, best_sentence=span or Span(0, len(text)), artist=artist,
-                       story_title="Talgat & co", score=1.0)
+    return PassageView(
+        text=text,
+        best_sentence=span or Span(0, len(text)),
+        artist=artist,
+        story_title="Talgat & co",
+        score=1.0,
+    )
 
 
 class _Tags(HTMLParser):
@@ -50,8 +55,11 @@ def balanced_text(message: str) -> str:
 def test_escapes_corpus_and_user_text_and_bolds_the_best_sentence() -> None:
     text = "First <script> & more. Second sentence wins. Third."
     start = text.index("Second")
-    reply = Reply(ReplyKind.ANSWER, "about <you>",
-                  passages=(passage(text, Span(start, text.index(" Third"))),))
+    reply = Reply(
+        ReplyKind.ANSWER,
+        "about <you>",
+        passages=(passage(text, Span(start, text.index(" Third"))),),
+    )
     (message,) = render_reply(reply)
     assert "First &lt;script&gt; &amp; more. <b>Second sentence wins.</b> Third." in message
     assert "<i>about &lt;you&gt;</i>" in message
@@ -91,14 +99,16 @@ def test_an_overlong_passage_splits_between_sentences_never_inside_a_tag() -> No
 
 
 @settings(max_examples=60, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from("ab <>&\".!? 😀\n"), min_size=1, max_size=3000),
-       cut=st.tuples(st.integers(0, 3000), st.integers(0, 3000)),
-       limit=st.integers(200, 4096))
-def test_any_passage_renders_within_the_limit(text: str, cut: tuple[int, int],
-                                              limit: int) -> None:
+@given(
+    text=st.text(alphabet=st.sampled_from('ab <>&".!? 😀\n'), min_size=1, max_size=3000),
+    cut=st.tuples(st.integers(0, 3000), st.integers(0, 3000)),
+    limit=st.integers(200, 4096),
+)
+def test_any_passage_renders_within_the_limit(text: str, cut: tuple[int, int], limit: int) -> None:
     start, end = sorted(min(c, len(text)) for c in cut)
-    messages = render_reply(Reply(ReplyKind.ANSWER, passages=(passage(text, Span(start, end)),)),
-                            limit=limit)
+    messages = render_reply(
+        Reply(ReplyKind.ANSWER, passages=(passage(text, Span(start, end)),)), limit=limit
+    )
     decoded = ""
     for message in messages:
         assert telegram_length(message) <= limit
@@ -109,14 +119,22 @@ def test_any_passage_renders_within_the_limit(text: str, cut: tuple[int, int],
 def test_token_filter_redacts_messages_arguments_and_tracebacks() -> None:
     token = "123456:SECRET-token"
     token_filter = TokenFilter(token)
-    record = logging.LogRecord("httpx", logging.INFO, __file__, 1,
-                               "POST https://api.telegram.org/bot%s/getUpdates", (token,), None)
+    record = logging.LogRecord(
+        "httpx",
+        logging.INFO,
+        __file__,
+        1,
+        "POST https://api.telegram.org/bot%s/getUpdates",
+        (token,),
+        None,
+    )
     assert token_filter.filter(record)
     assert token not in record.getMessage() and "[REDACTED]" in record.getMessage()
     try:
         raise RuntimeError(f"failed: https://api.telegram.org/bot{token}/getMe")
     except RuntimeError as exc:
-        failing = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (),
-                                    (type(exc), exc, exc.__traceback__))
+        failing = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "boom", (), (type(exc), exc, exc.__traceback__)
+        )
     token_filter.filter(failing)
     assert token not in logging.Formatter().format(failing)

@@ -7,7 +7,7 @@ import datetime as dt
 
 from telegram import Chat, Message, Update
 
-from bot.telegram_updates import PerChatUpdateProcessor
+from bot.telegram.updates import PerChatUpdateProcessor
 
 
 def update(number: int, chat_id: int) -> Update:

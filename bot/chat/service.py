@@ -1,78 +1,95 @@
-"""The platform-free chat layer: one message in, one neutral :class:`Reply` out.
+"""The chat service: one message in, one neutral :class:`~bot.chat.Reply` out.
 
 Adapters (Telegram, Discord, the REPL) translate platform events into
-:class:`~bot.messages.Incoming` / :class:`~bot.messages.ActionRequest` and render
-the :class:`~bot.messages.Reply`; everything a conversation needs lives here:
-commands, follow-up questions, input limits, rate limits and feedback.
+:class:`~bot.chat.Incoming` / :class:`~bot.chat.ActionRequest` and render the
+:class:`~bot.chat.Reply`; everything a conversation needs lives here: commands,
+follow-up questions, input limits, rate limits and feedback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot.conversation import AnswerRecord, Conversations, new_answer_id
-from bot.feedback import FeedbackStore, Vote
-from bot.messages import (
-    ActionKind,
-    ActionRequest,
-    Incoming,
-    PassageView,
-    Reply,
-    ReplyKind,
+from bot.chat.commands import Command, command_named, help_text
+from bot.chat.conversations import (
+    AnswerRecord,
+    ConversationStore,
+    MemoryConversations,
+    new_answer_id,
 )
-from bot.ratelimit import RateLimiter
+from bot.chat.feedback import FeedbackStore, Vote
+from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
+from bot.chat.ratelimit import Limiter, RateLimiter
+from bot.chat.texts import (
+    ASK_FIRST,
+    CORRECTED,
+    EMPTY,
+    FOLLOW_UP,
+    NO_ANSWER,
+    NO_MORE,
+    NOT_ADMIN,
+    RATE_LIMITED,
+    RELOADED,
+    RELOADED_NOTHING,
+    STALE,
+    THANKS_DOWN,
+    THANKS_UP,
+    TOO_LONG,
+    UNKNOWN_ARTIST,
+    UNKNOWN_COMMAND,
+    USAGE,
+    about_artist,
+    artists_list,
+)
 from bot.settings import Settings
 from retrieval import Answer, Retriever
 
 log = logging.getLogger(__name__)
 
-COMMANDS = frozenset({"start", "help", "artists", "about", "ask", "more", "reload"})
 # Local, single-user front ends are not rate limited.
 UNLIMITED_PLATFORMS = frozenset({"repl"})
 
-HELP = """I answer questions about artists from a collection of stories.
-
-Ask me anything, e.g. "Who founded Moonlight Serenaders?", and I reply with the passages \
-that answer it, the best sentence highlighted. Ask a follow-up like "Where was she born?" \
-and I stay with the same artist until you name another one.
-
-Commands:
-/ask <question> - ask a question (in groups, or mention me)
-/more - more passages for the last question
-/artists - the artists I know
-/about <artist> - who an artist is
-/help - this text"""
-
-EMPTY = "Please type a question, e.g. “Who founded Moonlight Serenaders?”"
-ASK_USAGE = "Usage: /ask <question>, e.g. /ask Who founded Moonlight Serenaders?"
-ABOUT_USAGE = "Usage: /about <artist>, e.g. /about {example}"
-TOO_LONG = "That question is too long ({length} characters). Please keep it under {limit}."
-RATE_LIMITED = "You are asking very quickly. Please wait {seconds} s and try again."
-NO_ANSWER = "Sorry, I found nothing in the stories that answers “{question}”."
-NO_MORE = "No more passages for that question."
-ASK_FIRST = "Ask a question first, then /more shows further passages."
-STALE = "That button belongs to an answer I no longer remember. Please ask the question again."
-THANKS_UP = "Thanks! Glad it helped."
-THANKS_DOWN = "Thanks for telling me; I'll note that this answer didn't help."
-NOT_ADMIN = "Sorry, only the bot's admins may reload the stories."
-UNKNOWN_ARTIST = "I don't know an artist called “{name}”. /artists lists the ones I know."
-CORRECTED = "Showing results for “{question}”."
-FOLLOW_UP = "(About {artist}, from your previous question.)"
+# A command's handler: its argument text (cleaned, stripped) and the message, to a reply.
+CommandHandler = Callable[[str, Incoming], Awaitable[Reply]]
 
 
 class ChatService:
-    """Answers messages and commands for every platform; keeps per-chat state in memory."""
+    """Answers messages and commands for every platform.
 
-    def __init__(self, retriever: Retriever, settings: Settings, feedback: FeedbackStore) -> None:
+    Conversations are kept in ``conversations`` (in this process unless another
+    :class:`ConversationStore` is given) and questions are counted by ``limiter``
+    (by default in the ``limits`` storage of ``chat.rate_limit_storage``).
+    """
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        settings: Settings,
+        feedback: FeedbackStore,
+        *,
+        conversations: ConversationStore | None = None,
+        limiter: Limiter | None = None,
+    ) -> None:
         self.retriever = retriever
         self.settings = settings
         self.feedback = feedback
-        self.conversations = Conversations()
-        self.limiter = RateLimiter(
-            settings.chat.rate_limit_questions, settings.chat.rate_limit_seconds
+        self.conversations: ConversationStore = conversations or MemoryConversations()
+        self.limiter: Limiter = limiter or RateLimiter(
+            settings.chat.rate_limit_questions,
+            settings.chat.rate_limit_seconds,
+            storage=settings.chat.rate_limit_storage,
         )
+        self._handlers: dict[str, CommandHandler] = {
+            "ask": self._ask_command,
+            "more": self._more_command,
+            "artists": self._artists_command,
+            "about": self._about_command,
+            "help": self._help_command,
+            "reload": self._reload_command,
+        }
 
     # -- public API ------------------------------------------------------------------------
 
@@ -85,33 +102,19 @@ class ChatService:
         return await self._answer(message, question, k=k)
 
     async def command(self, name: str, args: str, message: Incoming) -> Reply:
-        """Run a command (``start``, ``help``, ``artists``, ``about``, ``ask``, ``more``,
-        ``reload``) with its argument text."""
-        name = name.lower().lstrip("/")
+        """Run the table's command called ``name`` (or an alias) with its argument text.
+
+        Admin-only commands are refused to others; a missing argument gets the usage.
+        """
+        command = command_named(name)
+        if command is None:
+            return Reply(ReplyKind.INFO, UNKNOWN_COMMAND.format(name=name.lower().lstrip("/")))
+        if command.admin_only and not message.is_admin:
+            return Reply(ReplyKind.REFUSED, NOT_ADMIN.format(name=command.name))
         args = clean_text(args).strip()
-        if name in ("start", "help"):
-            return Reply(ReplyKind.INFO, HELP)
-        if name == "artists":
-            return Reply(ReplyKind.INFO, self._artists_text())
-        if name == "about":
-            return self._about(args, message)
-        if name == "ask":
-            if not args:
-                return Reply(ReplyKind.REFUSED, ASK_USAGE)
-            return await self.handle(replace(message, text=args))
-        if name == "more":
-            state = self.conversations.chat(message.platform, message.chat_id)
-            if state.last_answer_id is None:
-                return Reply(ReplyKind.INFO, ASK_FIRST)
-            return await self.act(
-                ActionRequest(
-                    ActionKind.MORE, state.last_answer_id, message.chat_id, message.user_id
-                ),
-                platform=message.platform,
-            )
-        if name == "reload":
-            return await self._reload(message)
-        return Reply(ReplyKind.INFO, f"Unknown command /{name}. " + "Try /help.")
+        if command.argument is not None and not args:
+            return Reply(ReplyKind.REFUSED, self._usage(command))
+        return await self._handlers[command.name](args, message)
 
     async def act(self, request: ActionRequest, *, platform: str | None = None) -> Reply:
         """Handle a button press: More, helpful or not helpful."""
@@ -245,22 +248,34 @@ class ChatService:
             question=question,
         )
 
-    # -- other commands ----------------------------------------------------------------------
+    # -- commands ----------------------------------------------------------------------------
 
-    def _artists_text(self) -> str:
-        stories = self.retriever.stories
-        if not stories:
-            return "I don't know any artists yet."
-        lines = [f"I know {len(stories)} artist{'s' if len(stories) != 1 else ''}:"]
-        for story in sorted(stories, key=lambda s: s.artist.casefold()):
-            band = f" ({story.band})" if story.band else ""
-            lines.append(f"• {story.artist}{band}")
-        return "\n".join(lines)
+    def _usage(self, command: Command) -> str:
+        assert command.argument is not None
+        example = command.argument.example
+        if command.argument.suggests_artists and self.retriever.stories:
+            example = self.artist_names()[0]
+        return USAGE.format(usage=command.usage, name=command.name, example=example)
 
-    def _about(self, name: str, message: Incoming) -> Reply:
-        if not name:
-            example = self.artist_names()[0] if self.retriever.stories else "Talgat"
-            return Reply(ReplyKind.REFUSED, ABOUT_USAGE.format(example=example))
+    async def _ask_command(self, question: str, message: Incoming) -> Reply:
+        return await self.handle(replace(message, text=question))
+
+    async def _more_command(self, _: str, message: Incoming) -> Reply:
+        state = self.conversations.chat(message.platform, message.chat_id)
+        if state.last_answer_id is None:
+            return Reply(ReplyKind.INFO, ASK_FIRST)
+        return await self.act(
+            ActionRequest(ActionKind.MORE, state.last_answer_id, message.chat_id, message.user_id),
+            platform=message.platform,
+        )
+
+    async def _help_command(self, _: str, message: Incoming) -> Reply:
+        return Reply(ReplyKind.INFO, help_text(admin=message.is_admin))
+
+    async def _artists_command(self, _: str, message: Incoming) -> Reply:
+        return Reply(ReplyKind.INFO, artists_list(self.retriever.stories))
+
+    async def _about_command(self, name: str, message: Incoming) -> Reply:
         if len(name) > self.settings.chat.max_question_chars:
             return Reply(ReplyKind.REFUSED, UNKNOWN_ARTIST.format(name=name[:40] + "…"))
         stories = self.retriever.find_stories(name)
@@ -268,27 +283,21 @@ class ChatService:
             return Reply(ReplyKind.INFO, UNKNOWN_ARTIST.format(name=name))
         story = stories[0]
         self.conversations.chat(message.platform, message.chat_id).last_story_id = story.story_id
-        lines = [story.artist]
-        if story.band:
-            lines.append(f"Band: {story.band}")
-        others = [n for n in story.aliases if n not in (story.artist, story.band)]
-        if others:
-            lines.append(f"Also known as: {', '.join(others)}")
-        lines.append(f"Story: “{story.title}” ({story.passages} passages)")
-        lines.append("Ask me anything about them; follow-up questions stay with this artist.")
-        return Reply(ReplyKind.INFO, "\n".join(lines))
+        return Reply(ReplyKind.INFO, about_artist(story))
 
-    async def _reload(self, message: Incoming) -> Reply:
-        if not message.is_admin:
-            return Reply(ReplyKind.REFUSED, NOT_ADMIN)
+    async def _reload_command(self, _: str, message: Incoming) -> Reply:
         report = await asyncio.to_thread(self.retriever.reload)
         log.info("reload by %s:%s: %s", message.platform, message.user_id, report)
         if not report.touched:
-            return Reply(ReplyKind.INFO, "Stories reloaded: nothing changed.")
+            return Reply(ReplyKind.INFO, RELOADED_NOTHING)
         return Reply(
             ReplyKind.INFO,
-            f"Stories reloaded: {len(report.added)} added, {len(report.changed)} changed, "
-            f"{len(report.removed)} removed ({len(self.retriever.stories)} in total).",
+            RELOADED.format(
+                added=len(report.added),
+                changed=len(report.changed),
+                removed=len(report.removed),
+                total=len(self.retriever.stories),
+            ),
         )
 
 

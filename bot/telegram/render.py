@@ -14,7 +14,7 @@ from itertools import pairwise
 
 from telegram.constants import MessageLimit
 
-from bot.messages import PassageView, Reply
+from bot.chat import PassageView, Reply
 
 LIMIT: int = MessageLimit.MAX_TEXT_LENGTH
 INLINE_DESCRIPTION = 120
@@ -40,8 +40,11 @@ def render_reply(reply: Reply, *, limit: int = LIMIT) -> list[str]:
     if not reply.passages:
         # Plain text (help, lists, refusals): split between lines when it is too long.
         step = max(1, limit // 6)  # escaping grows text at most sixfold ("&quot;" is not used)
-        lines = [escape(line[i : i + step]) for line in reply.text.split("\n")
-                 for i in range(0, max(len(line), 1), step)]
+        lines = [
+            escape(line[i : i + step])
+            for line in reply.text.split("\n")
+            for i in range(0, max(len(line), 1), step)
+        ]
         return pack(lines, limit, separator="\n") if reply.text else []
     units = [f"<i>{escape(clip(reply.text, NOTE_CHARS))}</i>"] if reply.text else []
     for passage in reply.passages:
@@ -123,8 +126,15 @@ def _split_passage(passage: PassageView, limit: int) -> list[str]:
 def _ranges(passage: PassageView, limit: int) -> list[tuple[int, int]]:
     """Character ranges of the passage whose rendering each fits in ``limit``."""
     text = passage.text
-    bounds = sorted({0, len(text), passage.best_sentence.start, passage.best_sentence.end,
-                     *(m.end() for m in _SENTENCE_END.finditer(text))})
+    bounds = sorted(
+        {
+            0,
+            len(text),
+            passage.best_sentence.start,
+            passage.best_sentence.end,
+            *(m.end() for m in _SENTENCE_END.finditer(text)),
+        }
+    )
     ranges: list[tuple[int, int]] = []
     for start, end in pairwise(bounds):
         ranges.extend(_fit(passage, start, end, limit))

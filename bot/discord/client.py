@@ -1,9 +1,10 @@
-"""The Discord adapter: slash commands, @mentions, DMs and answer buttons.
+"""The Discord client: slash commands, @mentions, DMs and answer buttons.
 
-It only translates: a Discord event becomes an :class:`~bot.messages.Incoming`
-or :class:`~bot.messages.ActionRequest`, :class:`~bot.chat.ChatService` answers,
-and :mod:`bot.discord_render` turns the :class:`~bot.messages.Reply` into
-messages. Usage::
+It only translates: a Discord event becomes an :class:`~bot.chat.Incoming`
+or :class:`~bot.chat.ActionRequest`, :class:`~bot.chat.ChatService` answers,
+and :mod:`bot.discord.render` turns the :class:`~bot.chat.Reply` into
+messages. The slash commands come from the chat layer's table
+(:mod:`bot.discord.commands`). Usage::
 
     bot = ArtistBot(chat, settings, state_dir=settings.retrieval.data_dir)
     async with bot:
@@ -20,12 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -34,67 +31,29 @@ import discord
 import yarl
 from discord import app_commands
 
-from bot.chat import COMMANDS, ChatService
-from bot.discord_render import Outgoing, render
-from bot.messages import ActionKind, ActionRequest, Incoming, Reply, ReplyKind
+from bot.chat import (
+    ActionKind,
+    ActionRequest,
+    ChatService,
+    Incoming,
+    Reply,
+    ReplyKind,
+    command_named,
+)
+from bot.chat.texts import APOLOGY
+from bot.discord.buttons import AnswerButton
+from bot.discord.commands import add_commands, sync_commands
+from bot.discord.render import Outgoing, render
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
-# Where the hash of the last synced command tree is kept (in the data directory).
-SYNC_STATE_FILE = "discord_commands.sha256"
-# Autocomplete may offer at most 25 choices of at most 100 characters.
-MAX_CHOICES = 25
-MAX_CHOICE_CHARS = 100
 NO_MENTIONS = discord.AllowedMentions.none()
 # Replies not ready after this many seconds are deferred ("thinking…"); Discord allows 3.
 DEFER_AFTER = 1.5
 
-_ACTION_CODES = {ActionKind.MORE: "m", ActionKind.HELPFUL: "u", ActionKind.UNHELPFUL: "d"}
-_CODE_ACTIONS = {code: kind for kind, code in _ACTION_CODES.items()}
-_BUTTONS: dict[ActionKind, tuple[str, str | None, discord.ButtonStyle]] = {
-    ActionKind.MORE: ("More", None, discord.ButtonStyle.primary),
-    ActionKind.HELPFUL: ("Helpful", "👍", discord.ButtonStyle.secondary),
-    ActionKind.UNHELPFUL: ("Not helpful", "👎", discord.ButtonStyle.secondary),
-}
-_QUIET_KINDS = (ReplyKind.REFUSED, ReplyKind.ERROR)
-
-
-class AnswerButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"artistbot:(?P<action>[mud]):(?P<answer_id>[^:]{1,80})",
-):
-    """A button under an answer; its ``custom_id`` says it all, so it survives restarts."""
-
-    def __init__(self, kind: ActionKind, answer_id: str) -> None:
-        label, emoji, style = _BUTTONS[kind]
-        super().__init__(
-            discord.ui.Button(
-                label=label, emoji=emoji, style=style,
-                custom_id=f"artistbot:{_ACTION_CODES[kind]}:{answer_id}",
-            )
-        )
-        self.kind = kind
-        self.answer_id = answer_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> AnswerButton:
-        """Rebuild the button from a click on any message, even one sent before a restart."""
-        return cls(_CODE_ACTIONS[match["action"]], match["answer_id"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Hand the press to the bot (errors go to the bot's one error handler)."""
-        client = interaction.client
-        if isinstance(client, ArtistBot):
-            await client.press(interaction, self.kind, self.answer_id)
+_QUIET_KINDS = (ReplyKind.REFUSED,)
 
 
 class ArtistBot(discord.Client):
@@ -118,96 +77,18 @@ class ArtistBot(discord.Client):
         self.defer_after = defer_after
         self.tree: app_commands.CommandTree[ArtistBot] = app_commands.CommandTree(self)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
-        self._add_commands()
+        add_commands(self)
 
     # -- start-up ----------------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
         """Register the persistent buttons; sync slash commands only when they changed."""
         self.add_dynamic_items(AnswerButton)
-        await self.sync_commands()
-
-    async def sync_commands(self) -> bool:
-        """Sync the command tree if its definition changed since the last sync (or if forced)."""
-        payload = {
-            "application": self.application_id,
-            "commands": [command.to_dict(self.tree) for command in self.tree.get_commands()],
-        }
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        path = self.state_dir / SYNC_STATE_FILE
-        if not self.force_sync and _read_digest(path) == digest:
-            log.info("slash commands unchanged since the last sync; not syncing")
-            return False
-        synced = await self.tree.sync()
-        _write_digest(path, digest)
-        log.info("synced %d slash commands", len(synced))
-        return True
+        await sync_commands(self, force=self.force_sync)
 
     async def on_ready(self) -> None:
         """Log who we are (nothing else happens here; syncing is done in setup_hook)."""
         log.info("discord: logged in as %s (%s)", self.user, self.user.id if self.user else "?")
-
-    # -- slash commands ----------------------------------------------------------------------
-
-    def _add_commands(self) -> None:
-        tree = self.tree
-
-        @tree.command()
-        @app_commands.describe(question="What you want to know, e.g. Who founded Moonlight "
-                                        "Serenaders?")
-        async def ask(interaction: discord.Interaction[ArtistBot], question: str) -> None:
-            """Ask a question about the artists in the stories."""
-            incoming = self.incoming(interaction, question)
-            await self.respond(interaction, lambda: self.chat.command("ask", question, incoming))
-
-        @tree.command()
-        async def artists(interaction: discord.Interaction[ArtistBot]) -> None:
-            """List the artists I know."""
-            incoming = self.incoming(interaction, "")
-            await self.respond(interaction, lambda: self.chat.command("artists", "", incoming))
-
-        @tree.command()
-        @app_commands.describe(artist="The artist, band or alias (start typing for suggestions)")
-        async def about(interaction: discord.Interaction[ArtistBot], artist: str) -> None:
-            """Who an artist is, and what their story is called."""
-            incoming = self.incoming(interaction, artist)
-            await self.respond(interaction, lambda: self.chat.command("about", artist, incoming))
-
-        @about.autocomplete("artist")
-        async def about_artist(
-            interaction: discord.Interaction[ArtistBot], current: str
-        ) -> list[app_commands.Choice[str]]:
-            return self.artist_choices(current)
-
-        @tree.command(name="more")
-        async def more(interaction: discord.Interaction[ArtistBot]) -> None:
-            """More passages for the last question in this channel."""
-            incoming = self.incoming(interaction, "")
-            await self.respond(interaction, lambda: self.chat.command("more", "", incoming))
-
-        @tree.command(name="help")
-        async def help_(interaction: discord.Interaction[ArtistBot]) -> None:
-            """What I can do, and how to ask."""
-            incoming = self.incoming(interaction, "")
-            await self.respond(interaction, lambda: self.chat.command("help", "", incoming))
-
-        @tree.command()
-        async def reload(interaction: discord.Interaction[ArtistBot]) -> None:
-            """Re-read the stories (admins only)."""
-            incoming = self.incoming(interaction, "")
-            await self.respond(interaction, lambda: self.chat.command("reload", "", incoming),
-                               ephemeral=True)
-
-    def artist_choices(self, current: str) -> list[app_commands.Choice[str]]:
-        """Artist names that contain what the user has typed so far (at most 25)."""
-        typed = current.casefold().strip()
-        names = self.chat.artist_names()
-        matches = [n for n in names if n.casefold().startswith(typed)]
-        matches += [n for n in names if typed in n.casefold() and n not in matches]
-        return [
-            app_commands.Choice(name=name[:MAX_CHOICE_CHARS], value=name[:MAX_CHOICE_CHARS])
-            for name in matches[:MAX_CHOICES]
-        ]
 
     # -- messages: @mentions in servers, and DMs ------------------------------------------------
 
@@ -220,8 +101,10 @@ class ArtistBot(discord.Client):
             return
         text = re.sub(addressed, " ", message.content).strip()
         incoming = Incoming(
-            platform=PLATFORM, chat_id=str(message.channel.id), user_id=str(message.author.id),
-            text=text, user_name=message.author.display_name,
+            platform=PLATFORM,
+            chat_id=str(message.channel.id),
+            user_id=str(message.author.id),
+            text=text,
             is_admin=self.is_admin(message.author),
         )
         async with message.channel.typing():
@@ -230,8 +113,8 @@ class ArtistBot(discord.Client):
 
     async def _ask_chat(self, incoming: Incoming) -> Reply:
         name, _, args = incoming.text.partition(" ")
-        if name.startswith("/") and name[1:].lower() in COMMANDS:  # "@bot /artists"
-            return await self.chat.command(name[1:].lower(), args, incoming)
+        if name.startswith("/") and command_named(name) is not None:  # "@bot /artists"
+            return await self.chat.command(name, args, incoming)
         return await self.chat.handle(incoming)
 
     async def send_reply(self, message: discord.Message, reply: Reply) -> None:
@@ -258,12 +141,15 @@ class ArtistBot(discord.Client):
     ) -> None:
         """A button under an answer was pressed: More shows more passages; votes are recorded."""
         request = ActionRequest(
-            kind=kind, answer_id=answer_id, chat_id=str(interaction.channel_id),
+            kind=kind,
+            answer_id=answer_id,
+            chat_id=str(interaction.channel_id),
             user_id=str(interaction.user.id),
         )
         try:
             await self.respond(
-                interaction, lambda: self.chat.act(request, platform=PLATFORM),
+                interaction,
+                lambda: self.chat.act(request, platform=PLATFORM),
                 ephemeral=kind is not ActionKind.MORE,
             )
         except Exception as error:  # buttons bypass tree.on_error; route to the same handler
@@ -274,9 +160,11 @@ class ArtistBot(discord.Client):
     def incoming(self, interaction: discord.Interaction[Any], text: str) -> Incoming:
         """The neutral message for a slash command."""
         return Incoming(
-            platform=PLATFORM, chat_id=str(interaction.channel_id),
-            user_id=str(interaction.user.id), text=text,
-            user_name=interaction.user.display_name, is_admin=self.is_admin(interaction.user),
+            platform=PLATFORM,
+            chat_id=str(interaction.channel_id),
+            user_id=str(interaction.user.id),
+            text=text,
+            is_admin=self.is_admin(interaction.user),
         )
 
     async def respond(
@@ -343,11 +231,13 @@ class ArtistBot(discord.Client):
         log.error("interaction %r failed", name, exc_info=error)
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
-                await interaction.followup.send(APOLOGY, ephemeral=True,
-                                                allowed_mentions=NO_MENTIONS)
+                await interaction.followup.send(
+                    APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
             else:
-                await interaction.response.send_message(APOLOGY, ephemeral=True,
-                                                        allowed_mentions=NO_MENTIONS)
+                await interaction.response.send_message(
+                    APOLOGY, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """Event failures: log the traceback, apologise in the channel; the bot keeps running."""
@@ -380,24 +270,3 @@ def use_endpoints(api_base: str, gateway_url: str) -> None:
     """Point discord.py at these REST and gateway URLs (local stand-ins); call once, at start-up."""
     discord.http.Route.BASE = api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
-
-
-def _read_digest(path: Path) -> str | None:
-    try:
-        return path.read_text().strip()
-    except OSError:
-        return None
-
-
-def _write_digest(path: Path, digest: str) -> None:
-    """Write atomically: a temporary file, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(digest + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise

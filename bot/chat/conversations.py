@@ -1,11 +1,17 @@
-"""Per-chat memory of the chat layer: recent answers (for buttons) and the last artist."""
+"""Per-chat memory of the chat layer: recent answers (for buttons) and the last artist.
+
+:class:`ConversationStore` is what the chat layer needs of that memory;
+:class:`MemoryConversations` keeps it in this process, bounded. Several bot
+processes that should continue each other's conversations would share one store
+that implements the same three methods.
+"""
 
 from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -50,12 +56,12 @@ class AnswerRecord:
     platform: str
     chat_id: str
     question: str
-    story_id: str | None   # the story filter the question was searched with
-    next_offset: int       # where "More" continues
-    remaining: int         # passages left after this answer
+    story_id: str | None  # the story filter the question was searched with
+    next_offset: int  # where "More" continues
+    remaining: int  # passages left after this answer
     top_story_id: str = ""
     top_artist: str = ""
-    k: int | None = None   # passages per page, when not the configured default
+    k: int | None = None  # passages per page, when not the configured default
 
 
 @dataclass(slots=True)
@@ -71,8 +77,29 @@ def new_answer_id() -> str:
     return secrets.token_urlsafe(ANSWER_ID_BYTES)
 
 
-class Conversations:
-    """Every chat's state and the recent answers, both bounded."""
+class ConversationStore(Protocol):
+    """Where the chat layer keeps each chat's state and the answers buttons refer to."""
+
+    def chat(self, platform: str, chat_id: str) -> ChatState:
+        """The state of one chat, created on first use.
+
+        The chat layer sets the returned state's fields in place, so a store outside
+        this process must write them back (a state whose setters write through).
+        """
+        ...
+
+    def remember(self, record: AnswerRecord) -> None:
+        """Keep an answer so its buttons work, and make it the chat's last answer."""
+        ...
+
+    def answer(self, answer_id: str) -> AnswerRecord | None:
+        """A remembered answer, or ``None`` when unknown or forgotten."""
+        ...
+
+
+class MemoryConversations:
+    """A :class:`ConversationStore` in this process: every chat's state and recent answers,
+    both bounded (the least recently used are forgotten)."""
 
     def __init__(self, *, max_answers: int = MAX_ANSWERS, max_chats: int = MAX_CHATS) -> None:
         self._answers: LRU[str, AnswerRecord] = LRU(max_answers)

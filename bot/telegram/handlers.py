@@ -1,20 +1,17 @@
-"""The Telegram adapter: python-telegram-bot handlers that translate to and from the chat layer.
+"""The Telegram handlers: python-telegram-bot updates to the chat layer and back.
 
-Handlers only translate: an update becomes an :class:`~bot.messages.Incoming` or
-:class:`~bot.messages.ActionRequest`, :class:`~bot.chat.ChatService` answers, and
-:mod:`bot.telegram_render` turns the reply into HTML messages. Shared objects live
-in ``application.bot_data``; nothing is a module global.
+Handlers only translate: an update becomes an :class:`~bot.chat.Incoming` or
+:class:`~bot.chat.ActionRequest`, :class:`~bot.chat.ChatService` answers, and
+:mod:`bot.telegram.render` turns the reply into HTML messages. Shared objects live
+in ``application.bot_data`` (see :mod:`bot.telegram.app`); nothing is a module global.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-from typing import Any, cast
+from typing import cast
 
 from telegram import (
-    BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -27,143 +24,31 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType, InlineQueryLimit, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
-    InlineQueryHandler,
-    MessageHandler,
-    filters,
 )
 
-from bot.chat import ChatService
-from bot.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
+from bot.chat import ActionKind, ActionRequest, ChatService, Incoming, PassageView, Reply, ReplyKind
+from bot.chat.texts import APOLOGY, BLANK, BUTTONS, FORGED, INLINE_HINT, NON_TEXT_HINT
 from bot.settings import Settings
-from bot.telegram_render import inline_description, render_reply
-from bot.telegram_updates import PerChatUpdateProcessor
+from bot.telegram.render import inline_description, render_reply
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 INLINE_PLATFORM = "telegram-inline"
-COMMANDS = {
-    "start": "Introduction and help",
-    "help": "How to ask questions",
-    "ask": "Ask a question: /ask Who founded Moonlight Serenaders?",
-    "more": "More passages for the last question",
-    "artists": "The artists I know",
-    "about": "Who an artist is: /about <artist>",
-    "reload": "Reload the stories (admins only)",
-}
-# Callback data is "<kind>:<answer_id>", well within Telegram's 64 bytes.
-_CALLBACK_PREFIX = {ActionKind.MORE: "m", ActionKind.HELPFUL: "u", ActionKind.UNHELPFUL: "d"}
-_CALLBACK_KIND = {prefix: kind for kind, prefix in _CALLBACK_PREFIX.items()}
-_BUTTON_LABEL = {ActionKind.MORE: "More", ActionKind.HELPFUL: "👍", ActionKind.UNHELPFUL: "👎"}
-NON_TEXT_HINT = "I can only read text. Send me a question about an artist, or /help."
-APOLOGY = "Sorry, something went wrong on my side. Please try again."
-FORGED = "That button doesn't belong to an answer of mine. Please ask a question."
-INLINE_HINT = "Type a question about an artist"
-REDACTED = "[REDACTED]"
-
-
-class TokenFilter(logging.Filter):
-    """Replaces the bot token in every log record (message, arguments and traceback)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self._token in message:
-            record.msg, record.args = message.replace(self._token, REDACTED), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self._token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self._token, REDACTED)
-        return True
-
-
-def protect_token(token: str) -> TokenFilter:
-    """Keep the token out of the logs: quiet httpx and redact it on every root handler."""
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    token_filter = TokenFilter(token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(token_filter)
-    return token_filter
-
-
-# -- building and running --------------------------------------------------------------------
-
-
-def build_application(settings: Settings, chat: ChatService, token: str) -> Application[
-    Any, Any, Any, Any, Any, Any
-]:
-    """The Telegram application for ``chat``, talking to ``settings.telegram.base_url``."""
-    application = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(settings.telegram.base_url)
-        .rate_limiter(AIORateLimiter())
-        .concurrent_updates(PerChatUpdateProcessor(settings.telegram.concurrent_updates))
-        .build()
-    )
-    application.bot_data["chat"] = chat
-    application.bot_data["settings"] = settings
-    application.add_handler(CommandHandler(list(COMMANDS), on_command))
-    application.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_private_text)
-    )
-    application.add_handler(
-        MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, on_group_text)
-    )
-    application.add_handler(
-        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED,
-                       on_non_text)
-    )
-    application.add_handler(CallbackQueryHandler(on_button))
-    application.add_handler(InlineQueryHandler(on_inline))
-    application.add_error_handler(on_error)
-    return application
-
-
-async def run(application: Application[Any, Any, Any, Any, Any, Any], *,
-              stop: asyncio.Event | None = None, poll_interval: float = 0.0) -> None:
-    """Poll for updates until ``stop`` is set (or SIGINT/SIGTERM), sharing the running loop."""
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-    async with application:
-        await application.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in COMMANDS.items()]
-        )
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=poll_interval, allowed_updates=Update.ALL_TYPES
-        )
-        log.info("telegram bot @%s is running", application.bot.username)
-        try:
-            await stop.wait()
-        finally:
-            await application.updater.stop()
-            await application.stop()
+# Commands that search or re-read the stories: worth a "typing…" while they run.
+_SLOW_COMMANDS = frozenset({"ask", "more", "reload"})
 
 
 # -- handlers ----------------------------------------------------------------------------------
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Run a slash command (/start, /help, /ask, /more, /artists, /about, /reload)."""
+    """Run one of the table's commands (any ``@botname`` after its name is dropped)."""
     message = cast(Message, update.effective_message)
     first, _, args = (message.text or "").partition(" ")
     name = first.lstrip("/").split("@", 1)[0].lower()
-    if name in ("ask", "more", "reload"):
+    if name in _SLOW_COMMANDS:
         await _typing(update, context)
     reply = await _chat(context).command(name, args, _incoming(update, context, args))
     await _send(update, context, reply)
@@ -195,7 +80,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
     prefix, _, answer_id = (query.data or "").partition(":")
-    kind = _CALLBACK_KIND.get(prefix)
+    kind = ActionKind.from_code(prefix)
     chat = update.effective_chat
     if kind is None or not answer_id or chat is None:
         await query.answer(FORGED)
@@ -219,9 +104,12 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not text:
         await query.answer([], cache_time=0, is_personal=True)
         return
-    incoming = Incoming(platform=INLINE_PLATFORM, chat_id=f"inline:{query.from_user.id}",
-                        user_id=str(query.from_user.id), text=text,
-                        user_name=query.from_user.username or "")
+    incoming = Incoming(
+        platform=INLINE_PLATFORM,
+        chat_id=f"inline:{query.from_user.id}",
+        user_id=str(query.from_user.id),
+        text=text,
+    )
     reply = await _chat(context).handle(incoming)
     results = [
         InlineQueryResultArticle(
@@ -229,18 +117,24 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             title=f"{passage.artist} ({number + 1})",
             description=inline_description(passage),
             input_message_content=InputTextMessageContent(
-                _passage_message(passage), parse_mode=ParseMode.HTML,
+                _passage_message(passage),
+                parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             ),
         )
         for number, passage in enumerate(reply.passages[: InlineQueryLimit.RESULTS])
     ]
     if not results:
-        results = [InlineQueryResultArticle(
-            id="none", title=reply.text[:64] or INLINE_HINT, description=text[:100],
-            input_message_content=InputTextMessageContent(render_reply(reply)[0],
-                                                          parse_mode=ParseMode.HTML),
-        )]
+        results = [
+            InlineQueryResultArticle(
+                id="none",
+                title=reply.text[:64] or INLINE_HINT,
+                description=text[:100],
+                input_message_content=InputTextMessageContent(
+                    render_reply(reply)[0], parse_mode=ParseMode.HTML
+                ),
+            )
+        ]
     await query.answer(results, cache_time=30, is_personal=True)
 
 
@@ -277,7 +171,6 @@ def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> 
         chat_id=str(chat.id if chat else user_id),
         user_id=str(user_id),
         text=text,
-        user_name=(user.username or user.full_name) if user else "",
         is_admin=user_id in _settings(context).telegram.admins,
     )
 
@@ -298,13 +191,15 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
     chat = update.effective_chat
     if chat is None:
         return
-    chunks = render_reply(reply) or [APOLOGY if reply.kind is ReplyKind.ERROR else "…"]
+    chunks = render_reply(reply) or [BLANK]
     # In groups, quote the question so the answer is easy to follow (and to reply to).
     quote = update.message if chat.type != ChatType.PRIVATE else None
     for number, chunk in enumerate(chunks):
         last = number == len(chunks) - 1
         await context.bot.send_message(
-            chat.id, chunk, parse_mode=ParseMode.HTML,
+            chat.id,
+            chunk,
+            parse_mode=ParseMode.HTML,
             reply_markup=_keyboard(reply) if last else None,
             reply_to_message_id=quote.message_id if quote and number == 0 else None,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -314,11 +209,19 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.answer_id or not reply.actions:
         return None
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(_BUTTON_LABEL[kind],
-                             callback_data=f"{_CALLBACK_PREFIX[kind]}:{reply.answer_id}")
-        for kind in reply.actions
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                # Callback data is "<code>:<answer_id>", well within Telegram's 64 bytes; three
+                # buttons share a phone's width, so each shows its emoji alone when it has one.
+                InlineKeyboardButton(
+                    BUTTONS[kind].emoji or BUTTONS[kind].text,
+                    callback_data=f"{kind.code}:{reply.answer_id}",
+                )
+                for kind in reply.actions
+            ]
+        ]
+    )
 
 
 def _replies_to_bot(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -343,7 +246,6 @@ def _addressed_text(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str
     for _, value in mentions:
         text = text.replace(value, " ")
     return " ".join(text.split())
-
 
 
 def _passage_message(passage: PassageView) -> str:

@@ -20,7 +20,6 @@ class ReplyKind(StrEnum):
     NO_ANSWER = "no_answer"  # an honest "nothing relevant"
     INFO = "info"  # help, artist list, about, confirmations
     REFUSED = "refused"  # input limits, rate limit, permission refused
-    ERROR = "error"  # an apology after an internal failure
 
 
 class ActionKind(StrEnum):
@@ -29,6 +28,21 @@ class ActionKind(StrEnum):
     MORE = "more"
     HELPFUL = "up"
     UNHELPFUL = "down"
+
+    @property
+    def code(self) -> str:
+        """The one letter that stands for this action in a button's data on every platform."""
+        return _ACTION_CODES[self]
+
+    @classmethod
+    def from_code(cls, code: str) -> ActionKind | None:
+        """The action a button's code stands for, or ``None`` (a forged or garbled button)."""
+        return _CODE_ACTIONS.get(code)
+
+
+# One letter each, so a button's data stays short: Telegram allows 64 bytes of it.
+_ACTION_CODES = {ActionKind.MORE: "m", ActionKind.HELPFUL: "u", ActionKind.UNHELPFUL: "d"}
+_CODE_ACTIONS = {code: kind for kind, code in _ACTION_CODES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +53,6 @@ class Incoming:
     chat_id: str  # conversation key: the chat/channel/DM the message came from
     user_id: str
     text: str  # the question or command, mention already stripped
-    user_name: str = ""
     is_admin: bool = False  # the adapter decides (configured admins, platform permissions)
 
 

@@ -1,4 +1,4 @@
-"""Discord rendering: a neutral :class:`~bot.messages.Reply` in, message payloads out.
+"""Discord rendering: a neutral :class:`~bot.chat.Reply` in, message payloads out.
 
 Pure functions, no I/O. Every piece of story or user text is escaped
 (every markdown character; a zero-width space after every ``@``)
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.messages import PassageView, Reply, ReplyKind
+from bot.chat import PassageView, Reply, ReplyKind
+from bot.chat.texts import BLANK, CONTINUED, QUESTION_HEADER
 
 # Discord's limits (https://discord.com/developers/docs/resources/message).
 CONTENT_LIMIT = 2000
@@ -35,11 +36,9 @@ COLOURS = {
     ReplyKind.NO_ANSWER: discord.Colour.light_grey(),
     ReplyKind.INFO: discord.Colour.teal(),
     ReplyKind.REFUSED: discord.Colour.orange(),
-    ReplyKind.ERROR: discord.Colour.red(),
 }
 
 _ELLIPSIS = "…"
-_CONTINUED = " (continued)"
 # A sentence with its trailing whitespace, or a run of newlines (paragraph breaks).
 _CLOSERS = "\"')]\u201d\u2019"  # closing quotes and brackets after a sentence's end
 _SENTENCE = re.compile(rf"[^\n]*?(?:[.!?…]+[{re.escape(_CLOSERS)}]*(?:\s+|$)|\n+|$)", re.S)
@@ -84,7 +83,7 @@ def render(reply: Reply) -> list[Outgoing]:
     """The messages that show ``reply`` on Discord, each within every limit."""
     if reply.passages:
         return render_answer(reply)
-    text = reply.text if reply.text.strip() else "…"  # Discord refuses blank messages
+    text = reply.text if reply.text.strip() else BLANK
     return [Outgoing(content=part) for part in split_text(text, CONTENT_LIMIT)]
 
 
@@ -103,14 +102,14 @@ def passage_embeds(
     passage: PassageView, *, colour: discord.Colour | None = None
 ) -> list[discord.Embed]:
     """One passage as one embed, or several when it is longer than an embed description."""
-    title = truncate(escape(passage.artist), TITLE_LIMIT - len(_CONTINUED))
+    title = truncate(escape(passage.artist), TITLE_LIMIT - len(CONTINUED))
     footer = truncate(passage.citation, FOOTER_LIMIT)  # footers do not render markdown
-    budget = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title + _CONTINUED + footer))
+    budget = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title + CONTINUED + footer))
     descriptions = pack(_passage_units(passage, budget), budget)
     embeds = []
     for number, description in enumerate(descriptions):
         embed = discord.Embed(
-            title=title if number == 0 else title + _CONTINUED,
+            title=title if number == 0 else title + CONTINUED,
             description=description,
             colour=colour,
         )
@@ -194,7 +193,9 @@ def _header(reply: Reply) -> str:
     if reply.text.strip():
         return split_text(reply.text, CONTENT_LIMIT)[0]
     if reply.question:
-        return f"❓ {truncate(escape(reply.question), QUESTION_HEADER_LIMIT)}"
+        return QUESTION_HEADER.format(
+            question=truncate(escape(reply.question), QUESTION_HEADER_LIMIT)
+        )
     return ""
 
 
@@ -210,8 +211,11 @@ def _passage_units(passage: PassageView, limit: int) -> list[str]:
         trail = sentence[len(sentence.rstrip()) :]
         if lead:
             units.append(lead)
-        units.extend(f"**{escape(u.strip())}**{_space(u)}"
-                     for u in split_raw(stripped, limit - 4) if u.strip())
+        units.extend(
+            f"**{escape(u.strip())}**{_space(u)}"
+            for u in split_raw(stripped, limit - 4)
+            if u.strip()
+        )
         if trail:
             units.append(trail)
     elif sentence:

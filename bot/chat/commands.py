@@ -1,0 +1,92 @@
+"""The one table of commands; /help, Telegram's command menu and the Discord tree come from it.
+
+Each command is written once, here: its name, usage, description, whether only
+admins may run it, and its argument. The chat layer runs commands by this table
+(and refuses admin-only ones to others); the adapters build their platform's
+command lists from it, never from a list of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.chat.texts import EXAMPLE_QUESTION, HELP_COMMANDS, HELP_INTRO, HELP_LINE
+
+# Both platforms' limits: Discord allows 100 characters for a description, Telegram 256.
+MAX_DESCRIPTION = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    """The text a command takes (Discord shows it as a named option)."""
+
+    name: str
+    description: str
+    example: str  # shown in the usage hint when the argument is missing
+    suggests_artists: bool = False  # platforms that can, offer the artists' names as you type
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command, as every platform shows it."""
+
+    name: str
+    description: str
+    admin_only: bool = False
+    argument: Argument | None = None
+    aliases: tuple[str, ...] = ()  # other names that run it (never listed)
+
+    @property
+    def usage(self) -> str:
+        """How to type it, e.g. ``/about <artist>``."""
+        return f"/{self.name} <{self.argument.name}>" if self.argument else f"/{self.name}"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Its name and its aliases: what a platform should route to it."""
+        return (self.name, *self.aliases)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "ask",
+        "Ask a question about the artists in the stories",
+        argument=Argument(
+            "question", f"What you want to know, e.g. {EXAMPLE_QUESTION}", EXAMPLE_QUESTION
+        ),
+    ),
+    Command("more", "More passages for the last question"),
+    Command("artists", "The artists I know"),
+    Command(
+        "about",
+        "Who an artist is, and what their story is called",
+        argument=Argument(
+            "artist",
+            "The artist, band or alias (start typing for suggestions)",
+            "Talgat",
+            suggests_artists=True,
+        ),
+    ),
+    # Telegram sends /start when someone opens the bot; it is the help.
+    Command("help", "What I can do, and how to ask", aliases=("start",)),
+    Command("reload", "Re-read the stories (admins only)", admin_only=True),
+)
+
+_BY_NAME = {name: command for command in COMMANDS for name in command.names}
+
+
+def command_named(name: str) -> Command | None:
+    """The command ``name`` (or ``/name``, any case) runs, or ``None``."""
+    return _BY_NAME.get(name.lower().lstrip("/"))
+
+
+def public_commands() -> tuple[Command, ...]:
+    """The commands everyone may run: the ones a platform's menu lists."""
+    return tuple(command for command in COMMANDS if not command.admin_only)
+
+
+def help_text(*, admin: bool) -> str:
+    """What /help says: the introduction, then the commands (admin-only ones only to admins)."""
+    shown = COMMANDS if admin else public_commands()
+    lines = [HELP_LINE.format(usage=c.usage, description=c.description) for c in shown]
+    return "\n".join([HELP_INTRO, "", HELP_COMMANDS, *lines])

@@ -1,0 +1,101 @@
+"""The Telegram application: the handlers wired to one chat layer, polling until told to stop.
+
+``artistbot telegram`` and ``artistbot run`` both start it through
+:mod:`bot.runner`, which owns the event loop and the signals::
+
+    application = build_application(settings, chat, token)
+    await run(application, stop=stop)  # returns once ``stop`` is set
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.chat import COMMANDS, ChatService, public_commands
+from bot.settings import Settings
+from bot.telegram.handlers import (
+    on_button,
+    on_command,
+    on_error,
+    on_group_text,
+    on_inline,
+    on_non_text,
+    on_private_text,
+)
+from bot.telegram.updates import PerChatUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+# Every name a command answers to (aliases such as /start too); the menu lists the public ones.
+COMMAND_NAMES = [name for command in COMMANDS for name in command.names]
+
+TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_application(settings: Settings, chat: ChatService, token: str) -> TelegramApplication:
+    """The Telegram application for ``chat``, talking to ``settings.telegram.base_url``."""
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram.base_url)
+        .rate_limiter(AIORateLimiter())
+        .concurrent_updates(PerChatUpdateProcessor(settings.telegram.concurrent_updates))
+        .build()
+    )
+    application.bot_data["chat"] = chat
+    application.bot_data["settings"] = settings
+    application.add_handler(CommandHandler(COMMAND_NAMES, on_command))
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_private_text)
+    )
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, on_group_text)
+    )
+    application.add_handler(
+        MessageHandler(
+            ~filters.TEXT & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED, on_non_text
+        )
+    )
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(InlineQueryHandler(on_inline))
+    application.add_error_handler(on_error)
+    return application
+
+
+async def run(
+    application: TelegramApplication, *, stop: asyncio.Event, poll_interval: float = 0.0
+) -> None:
+    """Poll for updates until ``stop`` is set, on the running loop; then shut down cleanly.
+
+    A rejected token raises :class:`telegram.error.InvalidToken` (whose message
+    quotes the token: the runner replaces it).
+    """
+    async with application:
+        await application.bot.set_my_commands(
+            [BotCommand(command.name, command.description) for command in public_commands()]
+        )
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=poll_interval, allowed_updates=Update.ALL_TYPES
+        )
+        log.info("telegram bot @%s is running", application.bot.username)
+        try:
+            await stop.wait()
+        finally:
+            await application.updater.stop()
+            await application.stop()
