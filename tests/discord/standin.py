@@ -14,18 +14,32 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-BOT_USER = {"id": "1001", "username": "artistbot", "discriminator": "0", "global_name": None,
-            "avatar": None, "bot": True}
-APPLICATION = {"id": "2002", "name": "artistbot", "description": "", "icon": None,
-               "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64,
-               "owner": {**BOT_USER, "id": "3003", "username": "owner", "bot": False},
-               "flags": 0}
+BOT_USER = {
+    "id": "1001",
+    "username": "artistbot",
+    "discriminator": "0",
+    "global_name": None,
+    "avatar": None,
+    "bot": True,
+}
+APPLICATION = {
+    "id": "2002",
+    "name": "artistbot",
+    "description": "",
+    "icon": None,
+    "bot_public": True,
+    "bot_require_code_grant": False,
+    "verify_key": "0" * 64,
+    "owner": {**BOT_USER, "id": "3003", "username": "owner", "bot": False},
+    "flags": 0,
+}
 
 
 def _json(payload: Any) -> web.Response:
     # discord.py parses a body as JSON only for exactly "application/json" (no charset).
-    return web.Response(body=json.dumps(payload).encode(),
-                        headers={"Content-Type": "application/json"})
+    return web.Response(
+        body=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
 
 
 @dataclass
@@ -66,27 +80,39 @@ class DiscordStandIn:
     async def _me(self, request: web.Request) -> web.Response:
         self.tokens.append(request.headers.get("Authorization", ""))
         if self.reject_tokens:
-            return web.Response(status=401, body=b'{"message": "401: Unauthorized", "code": 0}',
-                                headers={"Content-Type": "application/json"})
+            return web.Response(
+                status=401,
+                body=b'{"message": "401: Unauthorized", "code": 0}',
+                headers={"Content-Type": "application/json"},
+            )
         return _json(BOT_USER)
 
     async def _application(self, request: web.Request) -> web.Response:
         return _json(APPLICATION)
 
     async def _gateway_info(self, request: web.Request) -> web.Response:
-        return _json({
-            "url": self.gateway_url, "shards": 1,
-            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
-                                    "max_concurrency": 1},
-        })
+        return _json(
+            {
+                "url": self.gateway_url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
+            }
+        )
 
     async def _sync(self, request: web.Request) -> web.Response:
         commands = await request.json()
         self.synced.append(commands)
-        return _json([
-            {**c, "id": str(4000 + i), "application_id": APPLICATION["id"], "version": "1"}
-            for i, c in enumerate(commands)
-        ])
+        return _json(
+            [
+                {**c, "id": str(4000 + i), "application_id": APPLICATION["id"], "version": "1"}
+                for i, c in enumerate(commands)
+            ]
+        )
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -101,9 +127,15 @@ class DiscordStandIn:
                 await ws.send_str(json.dumps({"op": 11}))
             elif payload["op"] == 2:  # identify
                 sequence += 1
-                ready = {"v": 10, "user": BOT_USER, "guilds": [], "session_id": "standin",
-                         "resume_gateway_url": self.gateway_url, "shard": [0, 1],
-                         "application": {"id": APPLICATION["id"], "flags": 0}}
+                ready = {
+                    "v": 10,
+                    "user": BOT_USER,
+                    "guilds": [],
+                    "session_id": "standin",
+                    "resume_gateway_url": self.gateway_url,
+                    "shard": [0, 1],
+                    "application": {"id": APPLICATION["id"], "flags": 0},
+                }
                 await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": sequence, "d": ready}))
                 self.identified.set()
         self.close_code = ws.close_code

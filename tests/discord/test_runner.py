@@ -28,22 +28,26 @@ def data_dir(retriever: Retriever, retrieval_settings: RetrievalSettings, tmp_pa
     return copy_data_dir(retrieval_settings.data_dir, tmp_path)
 
 
-def environment(retrieval_settings: RetrievalSettings, data_dir: Path, standin: DiscordStandIn,
-                **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISCORD_BOT_TOKEN", "TELEGRAM_BOT_TOKEN")}
-    env.update({
-        "ARTISTBOT_CONFIG": str(data_dir / "no-config-file.toml"),  # the built-in defaults
-        "ARTISTBOT_RETRIEVAL__CORPUS_DIR": str(retrieval_settings.corpus_dir),
-        "ARTISTBOT_RETRIEVAL__DATA_DIR": str(data_dir),
-        "ARTISTBOT_DISCORD__API_BASE": standin.api_base,
-        "ARTISTBOT_DISCORD__GATEWAY_URL": standin.gateway_url,
-        "DISCORD_BOT_TOKEN": DISCORD_TOKEN,
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "NO_PROXY": "127.0.0.1,localhost",
-        **extra,
-    })
+def environment(
+    retrieval_settings: RetrievalSettings, data_dir: Path, standin: DiscordStandIn, **extra: str
+) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DISCORD_BOT_TOKEN", "TELEGRAM_BOT_TOKEN")
+    }
+    env.update(
+        {
+            "ARTISTBOT_CONFIG": str(data_dir / "no-config-file.toml"),  # the built-in defaults
+            "ARTISTBOT_RETRIEVAL__CORPUS_DIR": str(retrieval_settings.corpus_dir),
+            "ARTISTBOT_RETRIEVAL__DATA_DIR": str(data_dir),
+            "ARTISTBOT_DISCORD__API_BASE": standin.api_base,
+            "ARTISTBOT_DISCORD__GATEWAY_URL": standin.gateway_url,
+            "DISCORD_BOT_TOKEN": DISCORD_TOKEN,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "NO_PROXY": "127.0.0.1,localhost",
+            **extra,
+        }
+    )
     return env
 
 
@@ -55,9 +59,13 @@ async def test_run_starts_both_bots_and_stops_them_on_sigterm(
 ) -> None:
     standin = DiscordStandIn()
     await standin.start()
-    env = environment(retrieval_settings, data_dir, standin,
-                      TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-                      ARTISTBOT_TELEGRAM__BASE_URL=f"{emulator}/bot")
+    env = environment(
+        retrieval_settings,
+        data_dir,
+        standin,
+        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+        ARTISTBOT_TELEGRAM__BASE_URL=f"{emulator}/bot",
+    )
     bot = await BotProcess.start(["run"], env)
     try:
         await bot.wait_for_log("running: telegram, discord", "telegram bot @", "discord: logged in")
@@ -81,7 +89,8 @@ async def test_run_starts_both_bots_and_stops_them_on_sigterm(
 
 @pytest.mark.slow
 async def test_discord_alone_stops_on_sigint_and_syncs_only_changed_commands(
-    retrieval_settings: RetrievalSettings, data_dir: Path,
+    retrieval_settings: RetrievalSettings,
+    data_dir: Path,
 ) -> None:
     standin = DiscordStandIn()
     await standin.start()
@@ -105,7 +114,8 @@ async def test_discord_alone_stops_on_sigint_and_syncs_only_changed_commands(
 
 @pytest.mark.slow
 async def test_a_rejected_token_stops_with_a_clear_message(
-    retrieval_settings: RetrievalSettings, data_dir: Path,
+    retrieval_settings: RetrievalSettings,
+    data_dir: Path,
 ) -> None:
     standin = DiscordStandIn(reject_tokens=True)
     await standin.start()
@@ -124,8 +134,12 @@ async def test_a_rejected_token_stops_with_a_clear_message(
 async def test_artistbot_discord_without_a_token_says_how_to_set_it() -> None:
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_BOT_TOKEN"}
     process = await asyncio.create_subprocess_exec(
-        str(ARTISTBOT), "discord", env=env, stderr=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL)
+        str(ARTISTBOT),
+        "discord",
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
     _, err = await process.communicate()
     assert process.returncode == 1
     assert "DISCORD_BOT_TOKEN is not set" in err.decode()
