@@ -11,17 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 from discord import app_commands
 
-from bot.chat import COMMANDS, Command
+from bot.chat import COMMANDS, ChatService, Command, Incoming, Reply
 from retrieval.files import write_text_atomic
-
-if TYPE_CHECKING:
-    from bot.discord.client import ArtistBot
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +30,43 @@ MAX_CHOICES = 25
 MAX_CHOICE_CHARS = 100
 
 
-def add_commands(bot: ArtistBot) -> None:
+class CommandHost(Protocol):
+    """What the commands need of the client (:class:`~bot.discord.ArtistBot`)."""
+
+    chat: ChatService
+    tree: app_commands.CommandTree[Any]
+    state_dir: Path
+
+    @property
+    def application_id(self) -> int | None:
+        """The application whose commands these are."""
+        ...
+
+    def incoming(self, interaction: discord.Interaction[Any], text: str) -> Incoming:
+        """The neutral message for a slash command."""
+        ...
+
+    async def respond(
+        self,
+        interaction: discord.Interaction[Any],
+        call: Callable[[], Awaitable[Reply]],
+        *,
+        ephemeral: bool = False,
+    ) -> None:
+        """Answer an interaction with the chat layer's reply."""
+        ...
+
+
+def add_commands(bot: CommandHost) -> None:
     """Add a slash command to ``bot.tree`` for every command of the table."""
     for command in COMMANDS:
         bot.tree.add_command(slash_command(bot, command))
 
 
-def slash_command(bot: ArtistBot, command: Command) -> app_commands.Command[Any, ..., None]:
+def slash_command(bot: CommandHost, command: Command) -> app_commands.Command[Any, ..., None]:
     """The slash command that runs ``command`` through ``bot``'s chat layer."""
 
-    async def run(interaction: discord.Interaction[ArtistBot], text: str) -> None:
+    async def run(interaction: discord.Interaction[Any], text: str) -> None:
         incoming = bot.incoming(interaction, text)
         await bot.respond(
             interaction,
@@ -52,7 +77,7 @@ def slash_command(bot: ArtistBot, command: Command) -> app_commands.Command[Any,
 
     if command.argument is None:
 
-        async def without_argument(interaction: discord.Interaction[ArtistBot]) -> None:
+        async def without_argument(interaction: discord.Interaction[Any]) -> None:
             await run(interaction, "")
 
         return app_commands.Command(
@@ -63,7 +88,7 @@ def slash_command(bot: ArtistBot, command: Command) -> app_commands.Command[Any,
     # shown to users under the table's name and description.
     @app_commands.rename(text=command.argument.name)
     @app_commands.describe(text=command.argument.description)
-    async def with_argument(interaction: discord.Interaction[ArtistBot], text: str) -> None:
+    async def with_argument(interaction: discord.Interaction[Any], text: str) -> None:
         await run(interaction, text)
 
     slash: app_commands.Command[Any, ..., None] = app_commands.Command(
@@ -73,7 +98,7 @@ def slash_command(bot: ArtistBot, command: Command) -> app_commands.Command[Any,
 
         @slash.autocomplete("text")
         async def suggest(
-            interaction: discord.Interaction[ArtistBot], current: str
+            interaction: discord.Interaction[Any], current: str
         ) -> list[app_commands.Choice[str]]:
             return artist_choices(bot.chat.artist_names(), current)
 
@@ -91,7 +116,7 @@ def artist_choices(names: list[str], current: str) -> list[app_commands.Choice[s
     ]
 
 
-async def sync_commands(bot: ArtistBot, *, force: bool = False) -> bool:
+async def sync_commands(bot: CommandHost, *, force: bool = False) -> bool:
     """Sync ``bot.tree`` if its definition changed since the last sync (or if ``force``).
 
     Syncing on every start is Discord's known anti-pattern (it is rate limited);
