@@ -38,6 +38,8 @@ class ChatSettings(BaseModel):
     # Where questions are counted: a `limits` storage URI (redis://… to share between processes).
     rate_limit_storage: str = "memory://"
     feedback_db: Path = Path("feedback.sqlite3")  # relative to the data directory
+    # A person's follow-ups stay with their artist until this many minutes pass without one.
+    topic_minutes: float = Field(default=30.0, gt=0, le=10080)
 
     @field_validator("rate_limit_storage")
     @classmethod

@@ -28,6 +28,9 @@ from retrieval.snapshot import Snapshot
 NO_MATCH = "nothing in the stories matches this question closely enough"
 UNKNOWN_STORY = "that story is not in the index (any more)"
 EMPTY_QUESTION = "the question has no words to search for"
+# A follow-up leaves the chat's story when another story's passage holds at least this
+# much more of the question's term weight (idf share; see relevance.coverage).
+FOLLOW_UP_COVERAGE_MARGIN = 0.5
 
 
 class SearchArgs(TypedDict, total=False):
@@ -99,54 +102,45 @@ class Engine:
             return Answer(question=prepared.question, reason=EMPTY_QUESTION)
         if options.story_id is not None and options.story_id not in snapshot.passages_of:
             return Answer(question=query.question, reason=UNKNOWN_STORY)
-        settings = self.settings
         started = time.perf_counter()
-        vector = np.asarray(vectors[query.searched], dtype=np.float32)
-        # A question that names a story is ranked by the rest of its words (see Query).
-        ranking = np.asarray(vectors[query.rest], dtype=np.float32) if query.rest else vector
-        whole = vector if query.rest else None
-        lexical = lexical_scores(snapshot, query)
-
-        def ranked_within(story_id: str | None) -> list[Ranked]:
-            return rank(snapshot, settings, query, ranking, lexical, whole=whole, within=story_id)
-
-        def answerable(ranked: list[Ranked], *, named: bool) -> bool:
-            return relevance.answerable(
-                snapshot, settings, ranked, query.searched, vector, named=named
-            )
-
-        preferred = self._preferred(snapshot, query, options)
+        scoring = _Scoring.of(snapshot, self.settings, query, vectors)
+        preferred = _preferred(snapshot, query, options)
+        passed_over = None
         if preferred is not None:
-            ranked = ranked_within(preferred.story_id)
-            if answerable(ranked, named=False):
-                return self._answer(prepared, ranked, ranking, started, followed=preferred)
-        ranked = ranked_within(options.story_id)
-        if not answerable(ranked, named=bool(query.mentioned) and options.story_id is None):
+            everywhere = scoring.ranked()
+            in_story = scoring.relevant_only(scoring.ranked(preferred.story_id))
+            if in_story and not scoring.better_elsewhere(in_story[0], everywhere):
+                return self._answer(prepared, scoring, in_story, started, followed=preferred)
+            passed_over = preferred
+        if options.story_id is not None:
+            # One story's passages (a follow-up's "more"): only those relevant enough.
+            ranked = scoring.relevant_only(scoring.ranked(options.story_id))
+        else:
+            ranked = scoring.ranked()
+            if not scoring.answerable(ranked, named=bool(query.mentioned)):
+                ranked = []
+            elif passed_over is not None:  # the reply says that story doesn't mention it
+                ranked = scoring.except_story(ranked, passed_over.story_id)
+        if not ranked:
             return Answer(
                 question=query.question,
                 mentioned=query.stories,
                 reason=NO_MATCH,
                 corrected=query.corrected,
+                passed_over=passed_over,
                 timings_ms=_timings(prepared, started),
             )
-        return self._answer(prepared, ranked, ranking, started)
-
-    def _preferred(
-        self, snapshot: Snapshot, query: Query, options: SearchOptions
-    ) -> StoryInfo | None:
-        """The follow-up story to try first: only for a question that names no story."""
-        if options.story_id is not None or query.mentioned or options.prefer_story is None:
-            return None
-        return snapshot.stories.get(options.prefer_story)
+        return self._answer(prepared, scoring, ranked, started, passed_over=passed_over)
 
     def _answer(
         self,
         prepared: Prepared,
+        scoring: _Scoring,
         ranked: list[Ranked],
-        vector: np.ndarray,
         started: float,
         *,
         followed: StoryInfo | None = None,
+        passed_over: StoryInfo | None = None,
     ) -> Answer:
         query, options = prepared.query, prepared.options
         assert query is not None
@@ -154,13 +148,100 @@ class Engine:
         page = ranked[options.offset : options.offset + k]
         return Answer(
             question=query.question,
-            hits=answers.hits(prepared.snapshot, page, query.terms, vector),
+            hits=answers.hits(prepared.snapshot, page, query.terms, scoring.ranking),
             mentioned=query.stories,
             remaining=max(0, len(ranked) - options.offset - len(page)),
             corrected=query.corrected,
             followed=followed,
+            passed_over=passed_over,
             timings_ms=_timings(prepared, started),
         )
+
+
+def _preferred(snapshot: Snapshot, query: Query, options: SearchOptions) -> StoryInfo | None:
+    """The follow-up story to try first: only for a question that names no story."""
+    if options.story_id is not None or query.mentioned or options.prefer_story is None:
+        return None
+    return snapshot.stories.get(options.prefer_story)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scoring:
+    """One question's vectors and lexical scores against one snapshot."""
+
+    snapshot: Snapshot
+    settings: RetrievalSettings
+    query: Query
+    vector: np.ndarray  # the question as asked: relevance is judged on it
+    ranking: np.ndarray  # the question without the names it mentions, when it has some
+    lexical: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        snapshot: Snapshot,
+        settings: RetrievalSettings,
+        query: Query,
+        vectors: Mapping[str, np.ndarray],
+    ) -> _Scoring:
+        vector = np.asarray(vectors[query.searched], dtype=np.float32)
+        # A question that names a story is ranked by the rest of its words (see Query).
+        ranking = np.asarray(vectors[query.rest], dtype=np.float32) if query.rest else vector
+        return cls(snapshot, settings, query, vector, ranking, lexical_scores(snapshot, query))
+
+    def ranked(self, within: str | None = None) -> list[Ranked]:
+        whole = self.vector if self.query.rest else None
+        return rank(
+            self.snapshot,
+            self.settings,
+            self.query,
+            self.ranking,
+            self.lexical,
+            whole=whole,
+            within=within,
+        )
+
+    def answerable(self, ranked: list[Ranked], *, named: bool) -> bool:
+        return relevance.answerable(
+            self.snapshot, self.settings, ranked, self.query.searched, self.vector, named=named
+        )
+
+    def except_story(self, ranked: list[Ranked], story_id: str) -> list[Ranked]:
+        passages = self.snapshot.data.passages
+        return [r for r in ranked if passages[r.passage_id].story_id != story_id]
+
+    def relevant_only(self, ranked: list[Ranked]) -> list[Ranked]:
+        return [r for r in ranked if self._relevant(r)]
+
+    def better_elsewhere(self, best: Ranked, everywhere: list[Ranked]) -> bool:
+        """Whether another story answers clearly better than ``best``, its story's best.
+
+        Clearly better: at least as close in meaning, and holding much more of the
+        question's term weight (:data:`FOLLOW_UP_COVERAGE_MARGIN`). A follow-up whose words
+        the chat's story lacks and another story holds goes there; one that both answer
+        stays with the chat's story.
+        """
+        passages = self.snapshot.data.passages
+        story = passages[best.passage_id].story_id
+        other = next((r for r in everywhere if passages[r.passage_id].story_id != story), None)
+        if other is None or not self._relevant(other):
+            return False
+        closer = self._relevance(other) >= self._relevance(best)
+        gain = self._coverage(other) - self._coverage(best)
+        return closer and gain >= FOLLOW_UP_COVERAGE_MARGIN
+
+    def _relevant(self, ranked: Ranked) -> bool:
+        return relevance.relevant(
+            self.snapshot, self.settings, ranked.passage_id, self.query.searched, self.vector
+        )
+
+    def _relevance(self, ranked: Ranked) -> float:
+        ids = np.array([ranked.passage_id])
+        return float(relevance.relevance(self.snapshot, ids, self.vector)[0])
+
+    def _coverage(self, ranked: Ranked) -> float:
+        text = self.snapshot.indexed_text(ranked.passage_id)
+        return relevance.coverage(self.snapshot, self.query.searched, text)
 
 
 def _timings(prepared: Prepared, ranking_started: float) -> dict[str, float]:

@@ -77,6 +77,8 @@ class Answer:
     corrected: str | None = None
     # The story of a follow-up question, when the answer comes from it alone.
     followed: StoryInfo | None = None
+    # The story of a follow-up question, when it held nothing relevant (answered elsewhere).
+    passed_over: StoryInfo | None = None
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property

@@ -67,8 +67,9 @@ COMMANDS: tuple[Command, ...] = (
             suggests_artists=True,
         ),
     ),
-    # Telegram sends /start when someone opens the bot; it is the help.
-    Command("help", "What I can do, and how to ask", aliases=("start",)),
+    # Telegram sends /start when someone opens the bot: the help, and a fresh conversation.
+    Command("start", "Start over: what I can do, and forget the artist we talked about"),
+    Command("help", "What I can do, and how to ask"),
     Command("reload", "Re-read the stories (admins only)", admin_only=True),
 )
 

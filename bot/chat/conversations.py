@@ -1,9 +1,10 @@
-"""Per-chat memory of the chat layer: recent answers (for buttons) and the last artist.
+"""The chat layer's memory: recent answers (for buttons), each chat's last answer, and
+which artist each person in a chat is talking about (their topic).
 
 :class:`ConversationStore` is what the chat layer needs of that memory;
 :class:`MemoryConversations` keeps it in this process, bounded. Several bot
 processes that should continue each other's conversations would share one store
-that implements the same three methods.
+that implements the same methods. The rules of a topic are in :mod:`bot.chat.topics`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ V = TypeVar("V")
 
 # Answers remembered for "More" and feedback buttons; older ones become stale.
 MAX_ANSWERS = 5000
-# Chats whose last artist and last answer are remembered.
+# Chats whose last answer, and people whose topic, are remembered.
 MAX_CHATS = 10000
 ANSWER_ID_BYTES = 6  # 8 URL-safe characters
 
@@ -44,6 +45,10 @@ class LRU(Generic[K, V]):
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
 
+    def pop(self, key: K) -> None:
+        """Forget ``key`` (nothing happens when it is unknown)."""
+        self._items.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -64,12 +69,17 @@ class AnswerRecord:
     k: int | None = None  # passages per page, when not the configured default
 
 
-@dataclass(slots=True)
-class ChatState:
-    """One chat's memory: the artist of the last answer and the last answer itself."""
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """The story a person's questions are about, and when it was last talked about."""
 
-    last_story_id: str | None = None
-    last_answer_id: str | None = None
+    story_id: str
+    at: float  # time.time() of the last question that kept or set it
+
+
+# Who a topic belongs to: platform, chat and user (two people in a group can talk
+# about different artists).
+TopicKey = tuple[str, str, str]
 
 
 def new_answer_id() -> str:
@@ -78,15 +88,7 @@ def new_answer_id() -> str:
 
 
 class ConversationStore(Protocol):
-    """Where the chat layer keeps each chat's state and the answers buttons refer to."""
-
-    def chat(self, platform: str, chat_id: str) -> ChatState:
-        """The state of one chat, created on first use.
-
-        The chat layer sets the returned state's fields in place, so a store outside
-        this process must write them back (a state whose setters write through).
-        """
-        ...
+    """Where the chat layer keeps answers, each chat's last answer and each person's topic."""
 
     def remember(self, record: AnswerRecord) -> None:
         """Keep an answer so its buttons work, and make it the chat's last answer."""
@@ -94,31 +96,50 @@ class ConversationStore(Protocol):
 
     def answer(self, answer_id: str) -> AnswerRecord | None:
         """A remembered answer, or ``None`` when unknown or forgotten."""
+        ...
+
+    def last_answer(self, platform: str, chat_id: str) -> str | None:
+        """The id of the chat's last answer ("/more" continues it), if any."""
+        ...
+
+    def topic(self, key: TopicKey) -> Topic | None:
+        """The topic of one person in one chat, if any (however old)."""
+        ...
+
+    def set_topic(self, key: TopicKey, topic: Topic | None) -> None:
+        """Set (or, with ``None``, clear) the topic of one person in one chat."""
         ...
 
 
 class MemoryConversations:
-    """A :class:`ConversationStore` in this process: every chat's state and recent answers,
-    both bounded (the least recently used are forgotten)."""
+    """A :class:`ConversationStore` in this process, bounded: the least recently used
+    answers, chats and topics are forgotten."""
 
     def __init__(self, *, max_answers: int = MAX_ANSWERS, max_chats: int = MAX_CHATS) -> None:
         self._answers: LRU[str, AnswerRecord] = LRU(max_answers)
-        self._chats: LRU[tuple[str, str], ChatState] = LRU(max_chats)
-
-    def chat(self, platform: str, chat_id: str) -> ChatState:
-        """The state of one chat, created on first use."""
-        key = (platform, chat_id)
-        state = self._chats.get(key)
-        if state is None:
-            state = ChatState()
-            self._chats.put(key, state)
-        return state
+        self._last: LRU[tuple[str, str], str] = LRU(max_chats)
+        self._topics: LRU[TopicKey, Topic] = LRU(max_chats)
 
     def remember(self, record: AnswerRecord) -> None:
         """Keep an answer so its buttons work, and make it the chat's last answer."""
         self._answers.put(record.answer_id, record)
-        self.chat(record.platform, record.chat_id).last_answer_id = record.answer_id
+        self._last.put((record.platform, record.chat_id), record.answer_id)
 
     def answer(self, answer_id: str) -> AnswerRecord | None:
         """A remembered answer, or ``None`` when unknown or forgotten."""
         return self._answers.get(answer_id)
+
+    def last_answer(self, platform: str, chat_id: str) -> str | None:
+        """The id of the chat's last answer, if any."""
+        return self._last.get((platform, chat_id))
+
+    def topic(self, key: TopicKey) -> Topic | None:
+        """The topic of one person in one chat, if any."""
+        return self._topics.get(key)
+
+    def set_topic(self, key: TopicKey, topic: Topic | None) -> None:
+        """Set or clear the topic of one person in one chat."""
+        if topic is None:
+            self._topics.pop(key)
+        else:
+            self._topics.put(key, topic)

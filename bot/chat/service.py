@@ -31,6 +31,8 @@ from bot.chat.texts import (
     NO_ANSWER,
     NO_MORE,
     NOT_ADMIN,
+    NOT_IN_STORY,
+    NOT_IN_STORY_NOR_ELSEWHERE,
     RATE_LIMITED,
     RELOADED,
     RELOADED_NOTHING,
@@ -44,6 +46,7 @@ from bot.chat.texts import (
     about_artist,
     artists_list,
 )
+from bot.chat.topics import Topics
 from bot.settings import Settings
 from retrieval import Answer, Retriever
 
@@ -77,6 +80,7 @@ class ChatService:
         self.settings = settings
         self.feedback = feedback
         self.conversations: ConversationStore = conversations or MemoryConversations()
+        self.topics = Topics(self.conversations, idle_seconds=settings.chat.topic_minutes * 60)
         self.limiter: Limiter = limiter or RateLimiter(
             settings.chat.rate_limit_questions,
             settings.chat.rate_limit_seconds,
@@ -88,6 +92,7 @@ class ChatService:
             "artists": self._artists_command,
             "about": self._about_command,
             "help": self._help_command,
+            "start": self._start_command,
             "reload": self._reload_command,
         }
 
@@ -164,19 +169,23 @@ class ChatService:
         return Reply(ReplyKind.REFUSED, RATE_LIMITED.format(seconds=seconds))
 
     async def _answer(self, message: Incoming, question: str, *, k: int | None) -> Reply:
-        state = self.conversations.chat(message.platform, message.chat_id)
-        # One core call: a question naming nobody stays with the chat's artist when her
-        # story holds an answer (the core ranks it within her story, then across all).
-        answer = await self.retriever.asearch(question, k=k, prefer_story=state.last_story_id)
-        if answer.mentioned:
-            state.last_story_id = answer.mentioned[0].story_id
+        topic = self.topics.current(message)
+        # One core call: a question naming nobody is answered from the topic's story when
+        # it holds something relevant, and from all stories otherwise (see bot.chat.topics).
+        answer = await self.retriever.asearch(question, k=k, prefer_story=topic)
+        self.topics.after(message, answer, topic)
         if not answer.found:
-            return Reply(
-                ReplyKind.NO_ANSWER, NO_ANSWER.format(question=question), question=question
-            )
-        if not answer.mentioned:
-            state.last_story_id = answer.hits[0].story.story_id
-        notes = [FOLLOW_UP.format(artist=answer.followed.artist)] if answer.followed else []
+            text = NO_ANSWER.format(question=question)
+            if answer.passed_over is not None:
+                artist = answer.passed_over.artist
+                text = NOT_IN_STORY_NOR_ELSEWHERE.format(artist=artist, question=question)
+            return Reply(ReplyKind.NO_ANSWER, text, question=question)
+        notes = []
+        if answer.followed is not None:
+            notes.append(FOLLOW_UP.format(artist=answer.followed.artist))
+        elif answer.passed_over is not None:
+            other = answer.hits[0].artist
+            notes.append(NOT_IN_STORY.format(artist=answer.passed_over.artist, other=other))
         if answer.corrected:
             notes.append(CORRECTED.format(question=answer.corrected))
         story_id = answer.followed.story_id if answer.followed else None
@@ -261,16 +270,20 @@ class ChatService:
         return await self.handle(replace(message, text=question))
 
     async def _more_command(self, _: str, message: Incoming) -> Reply:
-        state = self.conversations.chat(message.platform, message.chat_id)
-        if state.last_answer_id is None:
+        last = self.conversations.last_answer(message.platform, message.chat_id)
+        if last is None:
             return Reply(ReplyKind.INFO, ASK_FIRST)
         return await self.act(
-            ActionRequest(ActionKind.MORE, state.last_answer_id, message.chat_id, message.user_id),
+            ActionRequest(ActionKind.MORE, last, message.chat_id, message.user_id),
             platform=message.platform,
         )
 
     async def _help_command(self, _: str, message: Incoming) -> Reply:
         return Reply(ReplyKind.INFO, help_text(admin=message.is_admin))
+
+    async def _start_command(self, _: str, message: Incoming) -> Reply:
+        self.topics.clear(message)
+        return await self._help_command(_, message)
 
     async def _artists_command(self, _: str, message: Incoming) -> Reply:
         return Reply(ReplyKind.INFO, artists_list(self.retriever.stories))
@@ -282,7 +295,7 @@ class ChatService:
         if not stories:
             return Reply(ReplyKind.INFO, UNKNOWN_ARTIST.format(name=name))
         story = stories[0]
-        self.conversations.chat(message.platform, message.chat_id).last_story_id = story.story_id
+        self.topics.set(message, story.story_id)
         return Reply(ReplyKind.INFO, about_artist(story))
 
     async def _reload_command(self, _: str, message: Incoming) -> Reply:

@@ -25,7 +25,7 @@ HELP_INTRO = (
     "I answer questions about artists from a collection of stories.\n\n"
     f"Ask me anything, e.g. “{EXAMPLE_QUESTION}”, and I reply with the passages that "
     "answer it, the best sentence highlighted. Ask a follow-up like “Where was she born?” "
-    "and I stay with the same artist until you name another one."
+    "and I stay with the same artist until you name another one (/start starts over)."
 )
 HELP_COMMANDS = "Commands:"
 HELP_LINE = "{usage} - {description}"
@@ -47,6 +47,11 @@ NO_MORE = "No more passages for that question."
 ASK_FIRST = "Ask a question first, then /more shows further passages."
 CORRECTED = "Showing results for “{question}”."
 FOLLOW_UP = "(About {artist}, from your previous question.)"
+NOT_IN_STORY = "{artist}'s story doesn't mention this. From {other}'s story:"
+NOT_IN_STORY_NOR_ELSEWHERE = (
+    "Sorry, neither {artist}'s story nor the others answer “{question}”. "
+    "Name another artist, or /start over."
+)
 THANKS_UP = "Thanks! Glad it helped."
 THANKS_DOWN = "Thanks for telling me; I'll note that this answer didn't help."
 

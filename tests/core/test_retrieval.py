@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import Answer, Hit, RetrievalSettings, Retriever, Span, StoryInfo
+from retrieval import Answer, Hit, RetrievalSettings, Retriever, Span, StoryInfo, relevance
 from retrieval.corpus import load_corpus
 from retrieval.embedding import Encoder
 from retrieval.evaluation import evaluate, read_questions
@@ -274,3 +274,33 @@ async def test_asearch_gives_the_same_answer(retriever: Retriever) -> None:
 
     assert seen(answer) == seen(direct)
     assert [h.score for h in answer.hits] == pytest.approx([h.score for h in direct.hits], abs=1e-4)
+
+
+FOLLOW_UPS = [
+    "who did she perform for?",
+    "what was she wearing?",
+    "where was she born?",
+    "what instrument did her grandmother play?",
+    "what does she sing about?",
+]
+
+
+@pytest.mark.parametrize("question", FOLLOW_UPS)
+def test_a_follow_up_shows_only_relevant_passages_of_its_story(
+    retriever: Retriever, question: str
+) -> None:
+    snapshot = retriever.index.snapshot
+    vector = retriever.encoder.encode_queries([question])[0]
+    for story in retriever.stories:
+        answer = retriever.search(question, k=10, prefer_story=story.story_id)
+        shown = {h.story.story_id for h in answer.hits}
+        if answer.followed is not None:
+            assert answer.followed == story and shown == {story.story_id}
+            assert all(
+                relevance.relevant(snapshot, retriever.settings, h.passage_id, question, vector)
+                for h in answer.hits
+            )
+        else:
+            # It held nothing relevant (or less than another story): the reply says so,
+            # and shows none of its passages.
+            assert answer.passed_over == story and story.story_id not in shown
