@@ -38,10 +38,10 @@ def build(settings_json: str) -> dict[str, Any]:
 
     settings = RetrievalSettings.model_validate_json(settings_json)
     imported = time.perf_counter()
-    embedded = {"texts": 0, "last": imported}
+    embedded = {"passages": 0, "last": imported}
 
     def progress(done: int, total: int) -> None:
-        embedded["texts"], embedded["last"] = total, time.perf_counter()
+        embedded["passages"], embedded["last"] = total, time.perf_counter()
 
     retriever = Retriever.open(settings, progress=progress)
     wall = time.perf_counter() - imported
@@ -51,9 +51,9 @@ def build(settings_json: str) -> dict[str, Any]:
         "passages": len(data.passages),
         "sentences": int(data.sentence_vectors.shape[0]),
         "words": sum(count_words(p.text) for p in data.passages),
-        "texts_embedded": embedded["texts"],
+        "passages_embedded": embedded["passages"],
         "wall_s": round(wall, 3),
-        "embed_s": round(embedded["last"] - imported, 3) if embedded["texts"] else 0.0,
+        "embed_s": round(embedded["last"] - imported, 3) if embedded["passages"] else 0.0,
         "import_s": round(imported - STARTED, 3),
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -96,7 +96,7 @@ def baseline_build(settings_json: str, out: Path) -> dict[str, Any]:
         "passages": len(baseline.paragraphs),
         "sentences": 0,
         "words": sum(count_words(p.text) for p in baseline.paragraphs),
-        "texts_embedded": len(baseline.paragraphs),
+        "passages_embedded": len(baseline.paragraphs),
         "wall_s": round(time.perf_counter() - imported, 3),
         "embed_s": round(time.perf_counter() - loaded, 3),
         "import_s": round(imported - STARTED, 3),

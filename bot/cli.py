@@ -56,13 +56,18 @@ class _Commands(click.Group):
     type=click.Path(path_type=Path, dir_okay=False),
     help="Config file (default: config/default.toml, or $ARTISTBOT_CONFIG).",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.option(
+    "-v", "--verbose", count=True, help="Log what happens (-v: info, -vv: debug messages)."
+)
 @click.pass_context
-def cli(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
+def cli(ctx: click.Context, config_file: Path | None, verbose: int) -> None:
     """artistbot: answers questions about artists from a corpus of stories."""
+    quiet = ctx.invoked_subcommand in HUMAN_COMMANDS and not verbose
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=[logging.WARNING if quiet else logging.INFO, logging.INFO, logging.DEBUG][
+            min(verbose, 2)
+        ],
+        format=HUMAN_FORMAT if quiet else LOG_FORMAT,
         stream=sys.stderr,
     )
     for noisy in ("faiss.loader", "bm25s", "httpx", "httpcore"):
@@ -70,15 +75,33 @@ def cli(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
     ctx.obj = load_settings(config_file)
 
 
+# Commands a person runs and reads: warnings only, as plain lines (-v for the log).
+# The bots' commands log what they do: that log is what an operator watches.
+HUMAN_COMMANDS = frozenset({"index", "ask", "repl"})
+HUMAN_FORMAT = "artistbot: %(message)s"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def open_retriever(settings: Settings, *, progress: bool = False) -> Retriever:
-    """Load (building or updating if needed) the index of the configured corpus."""
+    """Load (building or updating if needed) the index of the configured corpus.
+
+    With ``progress``, a bar counts the passages embedded, with the time left; log lines
+    are printed above it, never through it.
+    """
     from retrieval import Retriever
+    from retrieval.models import export_needed
 
     if not progress:
         return Retriever.open(settings.retrieval)
     from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
-    with tqdm(unit="passage", desc="embedding", disable=None, leave=False) as bar:
+    if export_needed(settings.retrieval):
+        click.echo("Preparing the model for this machine (once; about half a minute)…", err=True)
+    with (
+        logging_redirect_tqdm(),
+        tqdm(unit=" passages", desc="indexing", disable=None, leave=False) as bar,
+    ):
 
         def report(done: int, total: int) -> None:
             bar.total = total
@@ -111,11 +134,21 @@ def index(settings: Settings) -> None:
 @click.argument("question")
 @click.option("-k", "--k", "k", type=click.IntRange(1, 20), default=None, help="Passages to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--no-limit", is_flag=True, help="Search a question longer than chat.max_question_chars."
+)
 @click.pass_obj
-def ask(settings: Settings, question: str, k: int | None, as_json: bool) -> None:
+def ask(settings: Settings, question: str, k: int | None, as_json: bool, no_limit: bool) -> None:
     """Ask one question and print the best passages."""
+    from bot.chat.texts import TOO_LONG
     from bot.render_text import answer_json, render_answer
+    from retrieval.text import clean
 
+    question = clean(question).strip()
+    limit = settings.chat.max_question_chars
+    if len(question) > limit and not no_limit:
+        too_long = TOO_LONG.format(length=len(question), limit=limit)
+        raise click.UsageError(f"{too_long} (--no-limit searches it anyway)")
     answer = open_retriever(settings).search(question, k=k)
     if as_json:
         click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))

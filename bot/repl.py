@@ -7,6 +7,7 @@ It is one more front end of :class:`bot.chat.ChatService`, so questions, follow-
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -19,6 +20,13 @@ from bot.render_text import render_reply
 # layer's table works as ":name".
 _OWN = frozenset({"ask", "help"})
 CHAT_COMMANDS = tuple(command for command in COMMANDS if command.name not in _OWN)
+
+
+MAX_K = 20
+NO_COMMAND = "Type a command after the colon, e.g. :more; :help lists them."
+UNKNOWN = "Unknown command :{name}. :help lists the commands."
+BAD_K = ":k takes a number of passages from 1 to 20, not {given} (now {k})."
+_SLASH_COMMAND = re.compile(r"(?<![\w/:])/(" + "|".join(c.name for c in CHAT_COMMANDS) + r")\b")
 
 
 def help_text(*, k: int, scores: bool) -> str:
@@ -89,26 +97,37 @@ class Repl:
         return True
 
     def _command(self, words: list[str]) -> bool:
-        name, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        if not words:
+            self._print(NO_COMMAND)
+            return True
+        name, args = words[0].lower(), words[1:]
         if name in ("q", "quit", "exit"):
             return False
-        if name == "k" and args and args[0].isdigit() and 1 <= int(args[0]) <= 20:
-            self.k = int(args[0])
-            self._print(f"showing {self.k} passages")
+        if name == "k":
+            self._set_k(args)
         elif name == "scores":
             self.scores = not self.scores
             self._print(f"scores {'on' if self.scores else 'off'}")
+        elif name == "help":
+            self._print(help_text(k=self.k, scores=self.scores))
         elif name in {c.name for c in CHAT_COMMANDS}:
             message = self._message(" ".join(args))
             self._show(self._run(self.chat.command(name, message.text, message)))
         else:
-            self._print(help_text(k=self.k, scores=self.scores))
+            self._print(UNKNOWN.format(name=words[0]))
         return True
 
+    def _set_k(self, args: list[str]) -> None:
+        if len(args) == 1 and args[0].isdigit() and 1 <= int(args[0]) <= MAX_K:
+            self.k = int(args[0])
+            self._print(f"showing {self.k} passages")
+        else:
+            self._print(BAD_K.format(given=" ".join(args) or "nothing", k=self.k))
+
     def _show(self, reply: Reply) -> None:
-        self._print(
-            render_reply(reply, colour=self._colour, scores=self.scores, first=self._shown + 1)
-        )
+        text = render_reply(reply, colour=self._colour, scores=self.scores, first=self._shown + 1)
+        # The chat layer names its commands as in a chat ("/more"); here they are ":more".
+        self._print(_SLASH_COMMAND.sub(r":\1", text))
         self._shown += len(reply.passages)
 
     @staticmethod

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +59,35 @@ def iter_story_paths(directory: Path) -> Iterator[Path]:
             yield path
 
 
+class Notices:
+    """Warnings about corpus files, each said once until the file it names changes.
+
+    A warning's key is its text and the size and modification time of the files it is
+    about, so ``artistbot ask`` does not repeat a broken file's warning on every run; a
+    fixed file's warning is forgotten, and a broken file changed again is warned about
+    again. ``seen`` are the keys said before (persisted by :func:`retrieval.indexing.refresh`).
+    """
+
+    def __init__(self, seen: Iterable[str] = ()) -> None:
+        self.seen = frozenset(seen)
+        self.said: set[str] = set()
+
+    def warn(self, files: Iterable[Path], message: str) -> None:
+        """Log ``message`` about ``files`` unless it was said about them as they are now."""
+        key = "|".join([message, *(_stamp(f) for f in files)])
+        self.said.add(key)
+        if key not in self.seen:
+            log.warning("%s", message)
+
+
+def _stamp(path: Path) -> str:
+    try:
+        info = path.stat()
+    except OSError:
+        return f"{path}:gone"
+    return f"{path}:{info.st_size}:{info.st_mtime_ns}"
+
+
 class StoryCache:
     """Stories already loaded, by file and content: a reload repairs only changed files."""
 
@@ -74,21 +103,26 @@ class StoryCache:
         self._stories = {(str(path), story.digest): story for path, story in stories.items()}
 
 
-def load_corpus(directory: Path, *, cache: StoryCache | None = None) -> list[Story]:
+def load_corpus(
+    directory: Path, *, cache: StoryCache | None = None, notices: Notices | None = None
+) -> list[Story]:
     """Load every readable story in ``directory``; unreadable files are skipped with a warning.
 
     With a ``cache``, files whose bytes (and sidecar) are unchanged since the cache last saw
-    them are not decoded, repaired and analysed again.
+    them are not decoded, repaired and analysed again; ``notices`` says each warning once.
     """
+    notices = notices or Notices()
     stories: dict[str, Story] = {}
     loaded: dict[Path, Story] = {}
     for path in iter_story_paths(directory):
-        story = load_story(path, cache=cache)
+        story = load_story(path, cache=cache, notices=notices)
         if story is None:
             continue
         if story.story_id in stories:
             first = Path(stories[story.story_id].info.path).name
-            log.warning("skipping %s: %s already tells story %r", path.name, first, story.story_id)
+            notices.warn(
+                [path], f"skipping {path.name}: {first} already tells story {story.story_id!r}"
+            )
             continue
         stories[story.story_id] = story
         loaded[path] = story
@@ -97,45 +131,57 @@ def load_corpus(directory: Path, *, cache: StoryCache | None = None) -> list[Sto
     return list(stories.values())
 
 
-def load_story(path: Path, *, cache: StoryCache | None = None) -> Story | None:
+def load_story(
+    path: Path, *, cache: StoryCache | None = None, notices: Notices | None = None
+) -> Story | None:
     """Load one story file, or return ``None`` (with a warning naming it) if it is unusable."""
+    notices = notices or Notices()
+    sidecar_path = path.with_suffix(".toml")
     try:
         size = path.stat().st_size
         if size > MAX_STORY_BYTES:
-            log.warning(
-                "skipping %s: %d bytes is over the %d-byte limit", path.name, size, MAX_STORY_BYTES
-            )
+            limit = f"{size} bytes is over the {MAX_STORY_BYTES}-byte limit"
+            notices.warn([path], f"skipping {path.name}: {limit}")
             return None
         raw = path.read_bytes()
-        sidecar = _read_sidecar(path)
-    except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
-        log.warning("skipping %s: %s", path.name, exc)
+    except (OSError, ValueError) as exc:
+        notices.warn([path], f"skipping {path.name}: {exc}")
+        return None
+    try:
+        sidecar = _read_sidecar(sidecar_path)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError) as exc:
+        problem = f"its metadata file {sidecar_path.name} is not valid TOML ({exc})"
+        notices.warn([path, sidecar_path], f"skipping {path.name}: {problem}")
         return None
     digest = hashlib.sha256(raw + repr(sorted(sidecar.items())).encode()).hexdigest()
     known = cache.get(path, digest) if cache is not None else None
     if known is not None:
         return known
-    text = decode(raw, path.name)
+    text = decode(raw, path.name, warn=lambda message: notices.warn([path], message))
     if text is None:
         return None
     text, header = _split_header(repair(text))
     if not text.strip():
-        log.warning("skipping %s: it has no text", path.name)
+        notices.warn([path], f"skipping {path.name}: it has no text")
         return None
     meta = {**header, **sidecar}
     info = _story_info(path, text, meta)
     return Story(info=info, text=text, digest=digest)
 
 
-def decode(raw: bytes, name: str) -> str | None:
-    """Decode file bytes as UTF-8 (or UTF-16 with a BOM); ``None`` for binary or undecodable."""
+def decode(raw: bytes, name: str, *, warn: Callable[[str], None] | None = None) -> str | None:
+    """Decode file bytes as UTF-8 (or UTF-16 with a BOM); ``None`` for binary or undecodable.
+
+    ``warn`` says what was wrong (by default, a logged warning).
+    """
+    warn = warn or (lambda message: log.warning("%s", message))
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError:
             pass
     if b"\x00" in raw[:8192]:
-        log.warning("skipping %s: it looks binary", name)
+        warn(f"skipping {name}: it looks binary")
         return None
     try:
         return raw.decode("utf-8-sig")
@@ -144,14 +190,13 @@ def decode(raw: bytes, name: str) -> str | None:
     try:
         text = raw.decode("cp1252")
     except UnicodeDecodeError:
-        log.warning("skipping %s: it is neither UTF-8 nor Windows-1252 text", name)
+        warn(f"skipping {name}: it is neither UTF-8 nor Windows-1252 text")
         return None
-    log.warning("%s is not UTF-8; read it as Windows-1252", name)
+    warn(f"{name} is not UTF-8; read it as Windows-1252")
     return text
 
 
-def _read_sidecar(path: Path) -> dict[str, object]:
-    sidecar = path.with_suffix(".toml")
+def _read_sidecar(sidecar: Path) -> dict[str, object]:
     if not sidecar.is_file():
         return {}
     with sidecar.open("rb") as handle:

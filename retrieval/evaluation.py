@@ -14,7 +14,7 @@ from typing import Any
 
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
-from retrieval.text import count_words
+from retrieval.text import clean, count_words
 
 MRR_DEPTH = 10
 
@@ -37,7 +37,9 @@ def read_questions(path: Path) -> list[Question]:
         try:
             raw = json.loads(line)
             questions.append(
-                Question(str(raw["id"]), str(raw["question"]), tuple(map(str, raw["answers"])))
+                Question(
+                    str(raw["id"]), clean(str(raw["question"])), tuple(map(str, raw["answers"]))
+                )
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a question record ({exc})") from exc

@@ -8,6 +8,7 @@ and save a new generation when anything changed. Persistence itself is
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -17,12 +18,16 @@ import numpy as np
 
 from retrieval import store
 from retrieval.chunking import Passage, rows_by_story, sentence_offsets, split_passages
-from retrieval.corpus import Story, StoryCache, load_corpus
+from retrieval.corpus import Notices, Story, StoryCache, load_corpus
 from retrieval.embedding import Encoder
+from retrieval.files import write_json_atomic
 from retrieval.results import StoryInfo
 from retrieval.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
+
+# The corpus warnings already given, so each is said once per change of its file.
+NOTICES_FILE = "corpus_warnings.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +84,10 @@ def refresh(
                 previous = store.load(index_dir, spec)
             except store.IndexMismatch as exc:
                 log.info("building the index: %s", exc)
-        stories = load_corpus(settings.corpus_dir, cache=cache)
+        notices = Notices(_read_notices(index_dir / NOTICES_FILE))
+        stories = load_corpus(settings.corpus_dir, cache=cache, notices=notices)
+        if notices.said != notices.seen:
+            write_json_atomic(index_dir / NOTICES_FILE, sorted(notices.said))
         data, report = build(
             stories,
             encoder,
@@ -91,6 +99,14 @@ def refresh(
         if report.touched:
             store.save(data, index_dir)
     return data, report
+
+
+def _read_notices(path: Path) -> list[str]:
+    try:
+        seen = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    return [str(key) for key in seen] if isinstance(seen, list) else []
 
 
 def build(
@@ -129,9 +145,7 @@ def build(
             count_tokens=encoder.count_tokens,
         )
     ]
-    sentences = [s.of(p.text) for p in new_passages for s in p.sentences]
-    embedded = _embed([p.text for p in new_passages] + sentences, encoder, batch_size, progress)
-    new_vectors, new_sentence_vectors = embedded[: len(new_passages)], embedded[len(new_passages) :]
+    new_vectors, new_sentence_vectors = _embed(new_passages, encoder, batch_size, progress)
     new_offsets = sentence_offsets(new_passages)
     new_rows = rows_by_story(new_passages)
 
@@ -202,14 +216,33 @@ def _with_count(info: StoryInfo, count: int) -> StoryInfo:
 
 
 def _embed(
-    texts: list[str], encoder: Encoder, batch_size: int, progress: store.Progress | None
-) -> np.ndarray:
-    if not texts:
-        return np.empty((0, encoder.dimension), dtype=np.float32)
-    step = max(batch_size * 8, 256)
-    parts = []
-    for begin in range(0, len(texts), step):
-        parts.append(encoder.encode(texts[begin : begin + step], batch_size=batch_size))
+    passages: Sequence[Passage],
+    encoder: Encoder,
+    batch_size: int,
+    progress: store.Progress | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of ``passages`` and of their sentences; ``progress`` counts passages.
+
+    Each passage is embedded with its sentences, in steps of whole passages, so that the
+    progress a user sees counts passages (the unit ``artistbot index`` reports).
+    """
+    empty = np.empty((0, encoder.dimension), dtype=np.float32)
+    passage_parts, sentence_parts = [empty], [empty]
+    step = max(batch_size * 8, 256)  # texts per encoder call: long enough to batch well
+    begin = 0
+    while begin < len(passages):
+        end, texts = begin, 0
+        while end < len(passages) and (end == begin or texts < step):
+            texts += 1 + len(passages[end].sentences)
+            end += 1
+        group = passages[begin:end]
+        vectors = encoder.encode(
+            [p.text for p in group] + [s.of(p.text) for p in group for s in p.sentences],
+            batch_size=batch_size,
+        )
+        passage_parts.append(vectors[: len(group)])
+        sentence_parts.append(vectors[len(group) :])
+        begin = end
         if progress is not None:
-            progress(min(begin + step, len(texts)), len(texts))
-    return np.vstack(parts)
+            progress(end, len(passages))
+    return np.vstack(passage_parts), np.vstack(sentence_parts)

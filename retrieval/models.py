@@ -28,6 +28,18 @@ def open_encoder(settings: RetrievalSettings) -> Encoder:
     )
 
 
+def export_needed(settings: RetrievalSettings) -> bool:
+    """Whether opening the encoder will first export the model to ONNX (once per machine)."""
+    if settings.backend != "onnx":
+        return False
+    model_dir = resolve_model(settings.model)
+    return not (_export_dir(model_dir, settings.data_dir) / MODEL_FILE).is_file()
+
+
+def _export_dir(model_dir: Path, data_dir: Path) -> Path:
+    return data_dir / "models" / f"{model_dir.name}-{fingerprint(model_dir)}-v{EXPORT_VERSION}"
+
+
 def load_encoder(
     model: str,
     *,
@@ -44,9 +56,7 @@ def load_encoder(
     model_dir = resolve_model(model)
     if backend == "torch":
         return TorchEncoder(model_dir, name=model, threads=threads)
-    export_dir = (
-        data_dir / "models" / f"{model_dir.name}-{fingerprint(model_dir)}-v{EXPORT_VERSION}"
-    )
+    export_dir = _export_dir(model_dir, data_dir)
     if not (export_dir / MODEL_FILE).is_file():
         export_onnx(model_dir, export_dir)
     query_model = export_dir / MODEL_FILE

@@ -68,6 +68,29 @@ def repair(text: str) -> str:
     return text.replace(_BOM, "")
 
 
+def clean(text: str) -> str:
+    """Text from outside (a chat message, a command-line argument, a question file) as the
+    core reads it: every input path goes through here.
+
+    Bytes that were not UTF-8 reach Python as lone surrogates (the command line's
+    ``surrogateescape``): they are read as Windows-1252, as a story file would be. Other lone
+    surrogates (JSON can carry them) become U+FFFD; the model's tokenizer raises on them.
+    Then mojibake is repaired and Unicode normalised as in stories (:func:`repair`).
+    """
+    if any("\udc80" <= c <= "\udcff" for c in text):
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            pass  # other lone surrogates too: replaced below
+        else:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1252", errors="replace")
+    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return repair(text)
+
+
 def fold(text: str) -> str:
     """Case-fold and strip accents, for matching names the way people type them."""
     if text.isascii():

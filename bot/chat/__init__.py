@@ -17,7 +17,7 @@ from bot.chat.commands import (
 )
 from bot.chat.feedback import FeedbackStore, Vote
 from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
-from bot.chat.service import ChatService, clean_text
+from bot.chat.service import ChatService
 
 __all__ = [
     "COMMANDS",
@@ -32,7 +32,6 @@ __all__ = [
     "Reply",
     "ReplyKind",
     "Vote",
-    "clean_text",
     "command_named",
     "help_text",
     "public_commands",

@@ -49,6 +49,7 @@ from bot.chat.texts import (
 from bot.chat.topics import Topics
 from bot.settings import Settings
 from retrieval import Answer, Retriever
+from retrieval.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class ChatService:
 
     async def handle(self, message: Incoming, *, k: int | None = None) -> Reply:
         """Answer a plain question (not a command); ``k`` overrides passages per answer."""
-        question = clean_text(message.text).strip()
+        question = clean(message.text).strip()
         refusal = self._check_question(question, message)
         if refusal is not None:
             return refusal
@@ -116,7 +117,7 @@ class ChatService:
             return Reply(ReplyKind.INFO, UNKNOWN_COMMAND.format(name=name.lower().lstrip("/")))
         if command.admin_only and not message.is_admin:
             return Reply(ReplyKind.REFUSED, NOT_ADMIN.format(name=command.name))
-        args = clean_text(args).strip()
+        args = clean(args).strip()
         if command.argument is not None and not args:
             return Reply(ReplyKind.REFUSED, self._usage(command))
         return await self._handlers[command.name](args, message)
@@ -312,11 +313,3 @@ class ChatService:
                 total=len(self.retriever.stories),
             ),
         )
-
-
-def clean_text(text: str) -> str:
-    """``text`` with lone surrogates (JSON can carry them) replaced by U+FFFD.
-
-    The model's tokenizer raises on them; a valid surrogate pair becomes its character.
-    """
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

@@ -65,7 +65,9 @@ ARTIST_WITH_BAND = "• {artist} ({band})"
 UNKNOWN_ARTIST = "I don't know an artist called “{name}”. /artists lists the ones I know."
 ABOUT_BAND = "Band: {band}"
 ABOUT_ALIASES = "Also known as: {names}"
-ABOUT_STORY = "Story: “{title}” ({passages} passages)"
+ABOUT_STORY = "Story: “{title}” ({passages})"
+PASSAGES_ONE = "1 passage"
+PASSAGES_MANY = "{count} passages"
 ABOUT_FOLLOW_UP = "Ask me anything about them; follow-up questions stay with this artist."
 RELOADED_NOTHING = "Stories reloaded: nothing changed."
 RELOADED = (
@@ -117,6 +119,7 @@ def about_artist(story: StoryInfo) -> str:
     others = [n for n in story.aliases if n not in (story.artist, story.band)]
     if others:
         lines.append(ABOUT_ALIASES.format(names=", ".join(others)))
-    lines.append(ABOUT_STORY.format(title=story.title, passages=story.passages))
+    count = PASSAGES_ONE if story.passages == 1 else PASSAGES_MANY.format(count=story.passages)
+    lines.append(ABOUT_STORY.format(title=story.title, passages=count))
     lines.append(ABOUT_FOLLOW_UP)
     return "\n".join(lines)

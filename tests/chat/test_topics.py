@@ -139,3 +139,11 @@ def test_a_question_naming_a_story_sets_the_topic() -> None:
     alice = msg("")
     topics.after(alice, Answer(question="q", mentioned=(story("bakhyt"),)), "talgat")
     assert topics.current(alice) == "bakhyt"
+
+
+def test_about_counts_one_passage_in_the_singular() -> None:
+    from bot.chat.texts import about_artist
+
+    one = StoryInfo(story_id="s", title="A short one", artist="Aigerim", passages=1)
+    assert "(1 passage)" in about_artist(one)
+    assert "(2 passages)" in about_artist(StoryInfo("t", "Longer", "Dana", passages=2))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -310,3 +311,62 @@ def test_a_bot_without_its_token_says_how_to_set_it(
     assert result.exit_code == 1
     assert f"{variable} is not set" in result.output and how in result.output
     assert not (tmp_path / "data").exists()  # nothing was loaded
+
+
+def test_ask_reads_a_question_that_is_not_utf8(indexed: dict[str, str | None]) -> None:
+    # Bytes that are not UTF-8 reach Python's argv as lone surrogates ("surrogateescape").
+    question = "who is talgat \udcff\udcfe caf\udce9 baktybekova"
+
+    for args in (["ask", question], ["ask", "--json", question]):
+        result = invoke(args, indexed)
+        assert result.exit_code == 0, result.output
+        assert "Talgat Baktybekova" in result.stdout and "Traceback" not in result.output
+    assert json.loads(result.stdout)["question"] == "who is talgat ÿþ café baktybekova"
+
+
+def test_ask_refuses_an_overlong_question_like_the_chats(indexed: dict[str, str | None]) -> None:
+    question = "who is talgat " * 800
+
+    refused = invoke(["ask", question], indexed)
+    lifted = invoke(["ask", "--no-limit", "--json", question], indexed)
+
+    assert refused.exit_code == 2 and "too long" in refused.output
+    assert "--no-limit" in refused.output
+    assert lifted.exit_code == 0 and json.loads(lifted.stdout)["found"] is True
+
+
+def test_ask_says_a_corpus_warning_once_until_the_file_changes(
+    tmp_path: Path, session_data_dir: Path, seed_corpus: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, corpus)
+    (corpus / "broken.txt").write_text("Aigerim plays the dombra.\n", encoding="utf-8")
+    (corpus / "broken.toml").write_text("artist = = 'x'\n", encoding="utf-8")
+    env = environment(new_data_dir(tmp_path, session_data_dir), corpus)
+
+    first = run_artistbot(["ask", GRANDMOTHER], env)
+    second = run_artistbot(["ask", GRANDMOTHER], env)
+    (corpus / "broken.toml").write_text("artist = [\n", encoding="utf-8")
+    third = run_artistbot(["ask", GRANDMOTHER], env)
+
+    assert first.returncode == second.returncode == third.returncode == 0, first.stderr
+    assert "skipping broken.txt: its metadata file broken.toml is not valid TOML" in first.stderr
+    assert "broken" not in second.stderr  # the same broken file: said already
+    assert "broken.toml" in third.stderr  # changed, still broken: said again
+    assert "INFO" not in first.stderr  # a person's command prints no log lines
+
+
+def test_repl_says_what_was_wrong_in_its_own_words(indexed: dict[str, str | None]) -> None:
+    lines = [":more", ":about", ":frobnicate", ":", ":k 0", ":k abc", ":k 99", ":k 2"]
+
+    out = invoke(["repl"], indexed, stdin="\n".join(lines) + "\n").stdout
+
+    assert "Ask a question first, then :more shows further passages." in out
+    assert "Usage: :about <artist>" in out
+    assert "Unknown command :frobnicate." in out
+    assert "Type a command after the colon" in out
+    for given in ("0", "abc", "99"):
+        assert f":k takes a number of passages from 1 to 20, not {given}" in out
+    assert "showing 2 passages" in out
+    assert "/more" not in out and "/about" not in out
+    assert out.count("Type a question, or a command") == 0  # no help reprinted

@@ -24,6 +24,7 @@ from retrieval import RetrievalSettings, Retriever, UpdateReport, store
 from retrieval.embedding import Encoder
 from retrieval.indexing import build_spec, refresh
 from retrieval.live import LiveIndex
+from retrieval.models import export_needed
 from tests.core.conftest import (
     BAKHYT,
     ROOT,
@@ -485,3 +486,28 @@ def test_killed_build_leaves_the_previous_index(
     spy = CountingEncoder(model)
     Retriever.open(work.settings, encoder=spy, index_dir=work.index_dir)
     assert spy.embedded == 0
+
+
+def test_build_progress_counts_passages(
+    tmp_settings: RetrievalSettings, model: CachedEncoder
+) -> None:
+    reports: list[tuple[int, int]] = []
+
+    retriever = Retriever.open(
+        tmp_settings, encoder=model, progress=lambda done, total: reports.append((done, total))
+    )
+
+    passages = sum(story.passages for story in retriever.stories)
+    sentences = int(retriever.index.snapshot.data.sentence_vectors.shape[0])
+    assert passages < sentences  # what the bar counted before: passages and sentences
+    assert reports and reports[-1] == (passages, passages)
+    assert all(total == passages for _, total in reports)
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)
+
+
+def test_the_one_off_model_export_is_known_in_advance(
+    tmp_settings: RetrievalSettings, session_data_dir: Path
+) -> None:
+    assert export_needed(tmp_settings)  # an empty data directory: the export comes first
+    prepared = tmp_settings.model_copy(update={"data_dir": session_data_dir})
+    assert not export_needed(prepared)
