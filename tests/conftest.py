@@ -97,12 +97,19 @@ class GatedEncoder:
         return getattr(self.inner, name)  # everything else of the encoder, unchanged
 
 
-def gated_retriever(retriever: Retriever) -> tuple[Retriever, GatedEncoder]:
-    """A retriever over ``retriever``'s index whose questions go through a gated model."""
+def gated_retriever(retriever: Retriever) -> Iterator[Retriever]:
+    """``retriever``'s index, its questions embedded by a :class:`GatedEncoder`.
+
+    A test module that needs it overrides the ``retriever`` fixture with it:
+    ``retriever = pytest.fixture(name="retriever")(gated_retriever)``.
+    """
     index = retriever.index
     gate = GatedEncoder(index.encoder)
-    live = LiveIndex(index.settings, gate, index.snapshot.data, index_dir=index.index_dir)
-    return Retriever(live), gate
+    gated = Retriever(
+        LiveIndex(index.settings, gate, index.snapshot.data, index_dir=index.index_dir)
+    )
+    yield gated
+    gated.close()
 
 
 async def until(condition: Callable[[], bool], *, seconds: float = 30.0) -> None:

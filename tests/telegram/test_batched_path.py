@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,12 +15,8 @@ FIRST = "Where was Talgat Baktybekova born?"
 SECOND = "What instrument did Bakhyt Camara's grandmother play?"
 
 
-@pytest.fixture
-def retriever(retriever: Retriever) -> Iterator[Retriever]:
-    """The session's index, its questions embedded by a model the test can hold."""
-    gated, _ = gated_retriever(retriever)
-    yield gated
-    gated.close()
+# The session's index, its questions embedded by a model the test can hold.
+retriever = pytest.fixture(name="retriever")(gated_retriever)
 
 
 async def test_questions_from_two_chats_share_one_model_call(
