@@ -10,7 +10,6 @@ what the chat layer costs and what batching gains.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import shutil
 import tempfile
 import time
@@ -33,7 +32,7 @@ from benchmarks.common import (
     with_rates,
 )
 from bot.chat import ChatService, FeedbackStore, Incoming, Reply
-from bot.settings import Settings
+from bot.settings import ChatSettings, Settings
 from retrieval import Retriever
 from retrieval import vectors as faiss_index
 from retrieval.embedding import Encoder
@@ -93,18 +92,19 @@ def measure_ours(
 def chat_levels(
     retriever: Retriever, questions: list[str], options: BenchOptions
 ) -> list[dict[str, Any]]:
-    """Concurrent chats through :class:`ChatService`: each asker is one chat.
+    """Concurrent chats through :class:`ChatService`: each asker is one person in a chat.
 
-    Every question comes from a different user of its chat, so the per-user rate
-    limit is checked on every question without refusing any. Each figure also counts
-    the questions that got no reply (``lost``) and answers whose id repeats
-    (``duplicated``); both must be 0.
+    A person asks one question after another, so follow-ups (the topic's story first)
+    and the rate limiter run as they do in a real chat; the limit is raised so that a
+    benchmark asker is never refused. Each figure also counts the questions that got no
+    reply (``lost``) and answers whose id repeats (``duplicated``); both must be 0.
     """
     results = []
+    settings = Settings(chat=ChatSettings(rate_limit_questions=1000, rate_limit_seconds=1))
     with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp:
-        chat = ChatService(retriever, Settings(), FeedbackStore(Path(tmp) / "feedback.sqlite3"))
+        chat = ChatService(retriever, settings, FeedbackStore(Path(tmp) / "feedback.sqlite3"))
         for level in options.levels:
-            ask, replies = _chat_asker(chat, level)
+            ask, replies = _chat_asker(chat)
             before = (retriever.batcher.batches, retriever.batcher.batched_questions)
             [figures] = load.concurrency(
                 ask, questions, levels=[level], total=options.requests, repeats=options.repeats
@@ -119,19 +119,17 @@ def chat_levels(
 
 
 def _chat_asker(
-    chat: ChatService, level: int
+    chat: ChatService,
 ) -> tuple[Callable[[str], Awaitable[object]], list[Reply | None]]:
-    """An asker for ``level`` chats, and the list every reply (None: lost) is appended to."""
-    numbers = itertools.count()
+    """An asker (each concurrent one a person in their own chat), and the list every
+    reply (None: lost) is appended to."""
+    people: dict[asyncio.Task[Any] | None, int] = {}  # each asker's task is one person
     replies: list[Reply | None] = []
 
     async def ask(question: str) -> object:
-        number = next(numbers)
+        person = people.setdefault(asyncio.current_task(), len(people))
         message = Incoming(
-            platform=PLATFORM,
-            chat_id=f"chat-{number % level}",
-            user_id=f"user-{number}",
-            text=question,
+            platform=PLATFORM, chat_id=f"chat-{person}", user_id=f"person-{person}", text=question
         )
         reply: Reply | None = None
         try:
