@@ -154,7 +154,7 @@ class Engine:
         page = ranked[options.offset : options.offset + k]
         return Answer(
             question=query.question,
-            hits=answers.hits(prepared.snapshot, page, query.terms, vector),
+            hits=answers.hits(prepared.snapshot, page, query, vector),
             mentioned=query.stories,
             remaining=max(0, len(ranked) - options.offset - len(page)),
             corrected=query.corrected,
