@@ -5,8 +5,6 @@ Two small invented stories, indexed once with the real model in a private direct
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from retrieval import RetrievalSettings, Retriever
@@ -43,7 +41,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, cached_encoder: CachedEn
     for story_id, text in STORIES.items():
         (corpus / f"{story_id}.txt").write_text(text, encoding="utf-8")
     settings = RetrievalSettings(corpus_dir=corpus, data_dir=root / "data")
-    return Retriever.open(settings, encoder=cached_encoder, index_dir=Path(root / "index"))
+    return Retriever.open(settings, encoder=cached_encoder, index_dir=root / "index")
 
 
 def test_the_header_gives_the_initials_as_an_alias(retriever: Retriever) -> None:
