@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from retrieval.names import is_initials
 from retrieval.results import StoryInfo
 from retrieval.snapshot import Snapshot
 from retrieval.text import fold
@@ -57,7 +58,7 @@ def analyse(snapshot: Snapshot, question: str, *, without_names: bool = True) ->
     searched = snapshot.speller.correct(question)
     mentioned = tuple((snapshot.stories[s], q) for s, q in snapshot.matcher.find(searched))
     rest = (
-        _without_names(searched, [info for info, _ in mentioned])
+        _without_names(snapshot, searched, [info for info, _ in mentioned])
         if mentioned and without_names
         else None
     )
@@ -65,10 +66,21 @@ def analyse(snapshot: Snapshot, question: str, *, without_names: bool = True) ->
     return Query(question, searched, mentioned, rest, terms)
 
 
-def _without_names(question: str, stories: Sequence[StoryInfo]) -> str | None:
-    """The question without the words of the stories' names, if at least two words remain."""
-    names = {w for story in stories for n in story.names for w in re.findall(r"\w+", fold(n))}
-    rest = [w for w in re.findall(r"[\w'’]+", question) if _bare(w) not in names]
+def _without_names(snapshot: Snapshot, question: str, stories: Sequence[StoryInfo]) -> str | None:
+    """The question without the words of the stories' names, if at least two words remain.
+
+    Initials ("A. N.") go where the question writes them as initials, not as letters:
+    the "a" of "A. N." is no name elsewhere in the question.
+    """
+    left = snapshot.matcher.without_initials(question, {story.story_id for story in stories})
+    names = {
+        w
+        for story in stories
+        for n in story.names
+        if not is_initials(n)
+        for w in re.findall(r"\w+", fold(n))
+    }
+    rest = [w for w in re.findall(r"[\w'’]+", left) if _bare(w) not in names]
     return " ".join(rest) if len(rest) >= 2 and len(rest) < len(question.split()) else None
 
 

@@ -4,18 +4,20 @@ Names come from story metadata when the author gives it; otherwise
 :func:`derive_names` finds them in the text: the most frequent capitalised
 name, the most frequent quoted title (a band), and short aliases. The
 :class:`ArtistMatcher` finds those names in questions, tolerant of case,
-accents and typos ("talgat baktybekva", "steppe serenaders").
+accents and typos ("talgat baktybekva", "steppe serenaders"), and initials
+however they are dotted ("A. N.", "A.N.", "AN"; see :mod:`retrieval.names`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from retrieval import names
 from retrieval.results import StoryInfo
 from retrieval.text import fold
 
@@ -30,6 +32,7 @@ _BAND_WORDS = re.compile(
 _TITLE_WORD = re.compile(r"^(?:[A-ZÀ-ÖØ-Þ0-9][\w'’&.-]*|of|and|the|in|on|de|la|von|van)$")
 _HEADING = re.compile(r"\A\s*#\s+(.+)")
 _POSSESSIVE = re.compile(r"['’]s$")
+_POSSESSIVE_AT = re.compile(r"['’]s\b")
 _FUNCTION_WORDS = frozenset(
     [
         "a",
@@ -201,14 +204,18 @@ class ArtistMatcher:
         lexicon: Iterable[str] = (),
     ) -> None:
         owners: dict[str, set[str]] = {}
+        initials: dict[str, bool] = {}
         for story in stories:
             for name in story.names:
-                key = " ".join(fold(name).replace("'", " ").split())
+                key = names.key(name)
                 if key:
                     owners.setdefault(key, set()).add(story.story_id)
-        primary = {" ".join(fold(n).split()) for s in stories for n in (s.artist, s.band) if n}
+                    initials[key] = initials.get(key, True) and names.is_initials(name)
+        primary = {names.key(n) for s in stories for n in (s.artist, s.band) if n}
         # An alias two stories share names neither; full names stay.
         self._owner = {key: ids for key, ids in owners.items() if len(ids) == 1 or key in primary}
+        # Names made of initials ("A. N."), matched only where a question writes them so.
+        self._initials = frozenset(key for key in self._owner if initials[key])
         self._by_length: dict[int, list[str]] = {}
         for key in self._owner:
             self._by_length.setdefault(len(key.split()), []).append(key)
@@ -218,20 +225,60 @@ class ArtistMatcher:
         self._lexicon = frozenset(fold(w) for w in lexicon)
 
     def find(self, question: str) -> list[tuple[str, float]]:
-        """Story ids the question names, with a match quality in (0, 1], best first."""
-        tokens = re.findall(r"\w+", fold(question).replace("'s ", " "))
+        """Story ids the question names, with a match quality in (0, 1], best first.
+
+        Initials ("A. N.") name a story where the question writes them as initials:
+        "A. N.", "A.N.", "a.n.", or "AN" / "A N" in capitals (in a question not all in
+        capitals). Written plainly ("an", "a n") they count only when those letters are no
+        word of the stories or of the language: "what does an artist play" names nobody.
+        """
+        words = names.tokens(question)
         best: dict[str, float] = {}
+        for key, _ in self._exact(words):
+            self._credit(best, key, 1.0)
         for length, keys in self._by_length.items():
-            windows = [" ".join(tokens[i : i + length]) for i in range(len(tokens) - length + 1)]
-            fuzzy = []
-            for window in windows:
-                if window in self._owner:
-                    self._credit(best, window, 1.0)
-                elif len(window) >= MIN_FUZZY_LENGTH and not self._known_words(window):
-                    fuzzy.append(window)
+            fuzzy = [
+                window
+                for window in _windows(words, length)
+                if window not in self._owner
+                and len(window) >= MIN_FUZZY_LENGTH
+                and not self._known_words(window)
+            ]
             if fuzzy:
                 self._fuzzy(best, fuzzy, keys)
         return sorted(best.items(), key=lambda item: -item[1])
+
+    def without_initials(self, question: str, story_ids: Collection[str]) -> str:
+        """``question`` (NFC) without the initials in it that name one of ``story_ids``.
+
+        The letters of "A. N." are no words to remove elsewhere: "a" is an article.
+        """
+        text = names.normalise(question)
+        spans = [
+            (window[0].start, _past_possessive(text, window[-1].end))
+            for key, window in self._exact(names.tokens(text))
+            if key in self._initials and self._owner[key] & set(story_ids)
+        ]
+        for start, end in reversed(spans):
+            text = text[:start] + " " + text[end:]
+        return text
+
+    def _exact(self, words: list[names.NameToken]) -> Iterator[tuple[str, list[names.NameToken]]]:
+        """The windows of ``words`` that are a name as they stand, with that name's key."""
+        for length in self._by_length:
+            for i in range(len(words) - length + 1):
+                window = words[i : i + length]
+                key = " ".join(t.text for t in window)
+                if key in self._owner and self._written_as_name(key, window):
+                    yield key, window
+
+    def _written_as_name(self, key: str, window: list[names.NameToken]) -> bool:
+        if key not in self._initials:
+            return True
+        return all(
+            t.marked or (t.text not in self._vocabulary and t.text not in self._lexicon)
+            for t in window
+        )
 
     def _known_words(self, window: str) -> bool:
         words = window.split()
@@ -240,7 +287,7 @@ class ArtistMatcher:
         return len(words) == 1 and words[0] in self._lexicon
 
     def _fuzzy(self, best: dict[str, float], windows: list[str], keys: list[str]) -> None:
-        candidates = [k for k in keys if len(k) >= MIN_FUZZY_LENGTH]
+        candidates = [k for k in keys if len(k) >= MIN_FUZZY_LENGTH and k not in self._initials]
         if not candidates:
             return
         scores = process.cdist(windows, candidates, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
@@ -252,6 +299,16 @@ class ArtistMatcher:
     def _credit(self, best: dict[str, float], key: str, quality: float) -> None:
         for story_id in self._owner[key]:
             best[story_id] = max(best.get(story_id, 0.0), quality)
+
+
+def _windows(words: list[names.NameToken], length: int) -> list[str]:
+    return [" ".join(t.text for t in words[i : i + length]) for i in range(len(words) - length + 1)]
+
+
+def _past_possessive(text: str, end: int) -> int:
+    """``end`` moved past a possessive right after it ("A. N.'s")."""
+    match = _POSSESSIVE_AT.match(text, end)
+    return match.end() if match else end
 
 
 def _word_by_word(window: str, key: str) -> bool:

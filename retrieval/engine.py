@@ -148,7 +148,7 @@ class Engine:
         page = ranked[options.offset : options.offset + k]
         return Answer(
             question=query.question,
-            hits=answers.hits(prepared.snapshot, page, query.terms, scoring.ranking),
+            hits=answers.hits(prepared.snapshot, page, query, scoring.ranking),
             mentioned=query.stories,
             remaining=max(0, len(ranked) - options.offset - len(page)),
             corrected=query.corrected,

@@ -1,4 +1,4 @@
-"""The evaluation contract: hit@k, MRR, rejection rates and latency over a question file."""
+"""The evaluation contract: hit@k, MRR, best sentences, rejection rates and latency."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from retrieval.results import Hit
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
 from retrieval.text import clean, count_words
@@ -21,24 +22,36 @@ MRR_DEPTH = 10
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """One evaluation question; no answers means it should get "no answer"."""
+    """One evaluation question; no answers means it should get "no answer".
+
+    ``sentence`` is the story's sentence that holds the answer, when the set labels it;
+    without it, the sentence holding the answer is one containing an answer string.
+    """
 
     id: str
     question: str
     answers: tuple[str, ...]
+    sentence: str | None = None
 
 
 def read_questions(path: Path) -> list[Question]:
-    """Read a JSONL question file (``id``, ``question``, ``answers``; other keys ignored)."""
+    """Read a JSONL question file (``id``, ``question``, ``answers``, optional ``sentence``).
+
+    Other keys are ignored.
+    """
     questions = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
+            sentence = raw.get("sentence")
             questions.append(
                 Question(
-                    str(raw["id"]), clean(str(raw["question"])), tuple(map(str, raw["answers"]))
+                    str(raw["id"]),
+                    clean(str(raw["question"])),
+                    tuple(map(str, raw["answers"])),
+                    str(sentence) if sentence else None,
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -65,6 +78,7 @@ def evaluate(
         for q in questions[:5]:  # warm up caches and the model
             retriever.search(q.question, k=depth)
         ranks: list[int | None] = []
+        highlighted: list[bool] = []
         rejected_pos = rejected_neg = negatives = 0
         latencies: list[float] = []
         words: list[int] = []
@@ -79,6 +93,9 @@ def evaluate(
                 continue
             rejected_pos += not answer.found
             ranks.append(_first_hit([h.text for h in answer.hits], q.answers))
+            right = highlights_answer(q, answer.hits[:k])
+            if right is not None:
+                highlighted.append(right)
     answerable = len(ranks)
 
     def hit_at(n: int) -> float:
@@ -94,6 +111,7 @@ def evaluate(
         "mrr@10": _ratio(
             sum(1.0 / (r + 1) for r in ranks if r is not None and r < MRR_DEPTH), answerable
         ),
+        "best_sentence_hit": _ratio(sum(highlighted), len(highlighted)),
         "negatives_rejected": _ratio(rejected_neg, negatives),
         "answerable_rejected": _ratio(rejected_pos, answerable),
         "p50_ms": round(percentile(latencies, 50), 3),
@@ -101,6 +119,28 @@ def evaluate(
         "mean_passage_words": round(statistics.fmean(words), 1) if words else 0.0,
         "max_passage_words": max(words, default=0),
     }
+
+
+def highlights_answer(question: Question, hits: Sequence[Hit]) -> bool | None:
+    """Whether the first of ``hits`` holding the answer highlights the sentence that holds it.
+
+    With a labelled ``question.sentence``, the passage holding the answer is the first that
+    contains that sentence, and the highlight must contain it; without a label, the first
+    passage containing an answer string, whose highlight must contain one. ``None`` when no
+    hit holds the answer (the question does not count towards ``best_sentence_hit``).
+    """
+    if question.sentence is not None:
+        wanted = [_plain(question.sentence)]
+    else:
+        wanted = [_plain(a) for a in question.answers]
+    for hit in hits:
+        if any(w in _plain(hit.text) for w in wanted):
+            return any(w in _plain(hit.sentence) for w in wanted)
+    return None
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.casefold().split())
 
 
 def _first_hit(passages: list[str], answers: tuple[str, ...]) -> int | None:

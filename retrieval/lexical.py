@@ -89,6 +89,14 @@ class LexicalIndex:
         index = self._vocab.get(term)
         return float(self._idf[index]) if index is not None else 0.0
 
+    def weights(self, text: str) -> dict[str, float]:
+        """Every distinct term of ``text`` with its idf, terms the corpus lacks included.
+
+        A term no passage holds gets the idf of a term in none (:attr:`max_idf`): it is part
+        of what was asked, and no passage can share it.
+        """
+        return {t: self.idf(t) if t in self._vocab else self.max_idf for t in self.analyze(text)}
+
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every passage for the given (known) terms."""
         if not terms or self._size == 0:

@@ -30,6 +30,7 @@ CONTRACT_KEYS = {
     "hit@3",
     "hit@5",
     "mrr@10",
+    "best_sentence_hit",
     "negatives_rejected",
     "answerable_rejected",
     "p50_ms",

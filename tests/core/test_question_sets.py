@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from retrieval.corpus import load_corpus
+from retrieval.text import sentence_spans
 from tests.conftest import EVAL_DIR
 
 ROOT = EVAL_DIR.parent
@@ -47,3 +48,21 @@ def test_each_set_has_the_kinds_the_issue_asks_for(name: str) -> None:
 
     assert answerable >= 30 and kinds["out_of_corpus"] >= 8
     assert {"paraphrase", "lowercase_typo", "band_only", "ambiguous"} <= set(kinds)
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_each_answerable_question_labels_one_sentence_of_the_stories(name: str) -> None:
+    corpus, questions = SETS[name]
+    sentences = {
+        span.of(story.text) for story in load_corpus(corpus) for span in sentence_spans(story.text)
+    }
+    answerable = [item for item in records(questions) if item["answers"]]
+
+    unlabelled = [item["id"] for item in answerable if not item.get("sentence")]
+    not_a_sentence = [item["id"] for item in answerable if item.get("sentence") not in sentences]
+    no_answer_in_it = [
+        item["id"]
+        for item in answerable
+        if not any(a.casefold() in str(item.get("sentence")).casefold() for a in item["answers"])
+    ]
+    assert (unlabelled, not_a_sentence, no_answer_in_it) == ([], [], [])

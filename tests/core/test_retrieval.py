@@ -149,11 +149,72 @@ def test_highlighted_sentence_holds_a_word_of_the_question(
     if not answer.found:
         pytest.skip(f"no answer to {question!r}; the quality test reports it")
     asked = set(analyze(answer.corrected or question))  # misspelt words are searched corrected
+    # The names of the stories it names chose the story; they tell its sentences apart no more
+    # than "she" does (issue 12), so they are no word the highlight has to hold.
+    asked -= {t for story in answer.mentioned for name in story.names for t in analyze(name)}
     hit = answer.hits[0]
     sentences = [s.of(hit.text) for s in sentence_spans(hit.text)]
 
     if any(asked & set(analyze(s)) for s in sentences):
         assert asked & set(analyze(hit.sentence)), (question, hit.sentence)
+
+
+# --- the highlighted sentence (issue 12) -----------------------------------------------------
+
+GRANDMOTHER_PLAYED = "listening to her grandmother play the balalaika"
+
+
+def test_a_follow_up_about_her_clothes_highlights_the_dress(retriever: Retriever) -> None:
+    # "stage" is the one word of the question the story knows; it once put "As Bakhyt Camara
+    # took the stage, a hush fell over the crowd." in bold. The words the stories never use
+    # ("wat", "wearing", "lol") are part of the question too, and no sentence shares them.
+    answer = retriever.search("wat was she wearing on stage lol", story_id=BAKHYT)
+
+    assert answer.found, answer.reason
+    assert "blue and white dress" in answer.hits[0].sentence, answer.hits[0].sentence
+
+
+def test_the_artists_name_does_not_choose_the_sentence(retriever: Retriever) -> None:
+    # The name is all the question shares with the story's sentences; it once put
+    # "As they performed, Bakhyt Camara's passion shone through in every note." in bold.
+    answer = retriever.search("What does Bakhyt Camara sing about?")
+
+    assert answer.found, answer.reason
+    assert "Kazakh people" in answer.hits[0].sentence, answer.hits[0].sentence
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="RANKING, not the highlight (issue 12): the top passage (the president's thanks, "
+    "fused 0.803) holds no word about the grandmother and highlights 'She smiled humbly…' "
+    "for 'instrument'; the passage holding the balalaika sentence ranks second (0.790) and "
+    "highlights it (next test)",
+)
+def test_the_granny_question_highlights_the_balalaika_first(retriever: Retriever) -> None:
+    answer = retriever.search("what instrument did bakhyt's granny play")
+
+    assert GRANDMOTHER_PLAYED in answer.hits[0].sentence, answer.hits[0].sentence
+
+
+def test_the_passage_holding_the_granny_answer_highlights_it(retriever: Retriever) -> None:
+    answer = retriever.search("what instrument did bakhyt's granny play", k=3)
+
+    holding = [h for h in answer.hits if GRANDMOTHER_PLAYED in h.text]
+    assert holding, [h.sentence for h in answer.hits]
+    assert GRANDMOTHER_PLAYED in holding[0].sentence, holding[0].sentence
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="RANKING first (issue 12): the top passage (the grandmother's balalaika to the "
+    "night to remember) says nothing of whom they played for; 'play' is its only shared "
+    "word. The passages that do (second and third) highlight the hush and the band's name: "
+    "'who did play for' is no closer in MiniLM to 'perform for the president himself'",
+)
+def test_whom_the_band_played_for_is_highlighted(retriever: Retriever) -> None:
+    answer = retriever.search("who did the steppe serenaders play for")
+
+    assert "president" in answer.hits[0].sentence, answer.hits[0].sentence
 
 
 def test_answers_respect_k(retriever: Retriever) -> None:
