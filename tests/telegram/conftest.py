@@ -234,16 +234,5 @@ async def telegram(
         yield TelegramHarness(api, token, telegram_settings.feedback_path)
     stop.set()
     await asyncio.wait_for(task, timeout=10)
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and not _shutdown_notice(r)]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]
-
-
-def _shutdown_notice(record: logging.LogRecord) -> bool:
-    """python-telegram-bot's note that its last get_updates on shutdown failed (emulator busy).
-
-    Updates it could not mark as fetched would come again on the next start; it is not an
-    error of the bot.
-    """
-    return record.name == "telegram.ext.Updater" and record.getMessage().startswith(
-        "Error while calling `get_updates` one more time"
-    )
