@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot.chat.commands import Command, command_named, help_text
+from bot.chat.commands import Command, command_named, help_text, unknown_command
 from bot.chat.conversations import (
     AnswerRecord,
     ConversationStore,
@@ -39,7 +39,6 @@ from bot.chat.texts import (
     THANKS_UP,
     TOO_LONG,
     UNKNOWN_ARTIST,
-    UNKNOWN_COMMAND,
     USAGE,
     about_artist,
     artists_list,
@@ -108,7 +107,7 @@ class ChatService:
         """
         command = command_named(name)
         if command is None:
-            return Reply(ReplyKind.INFO, UNKNOWN_COMMAND.format(name=name.lower().lstrip("/")))
+            return Reply(ReplyKind.INFO, unknown_command(name))
         if command.admin_only and not message.is_admin:
             return Reply(ReplyKind.REFUSED, NOT_ADMIN.format(name=command.name))
         args = clean_text(args).strip()

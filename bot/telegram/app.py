@@ -35,6 +35,7 @@ from bot.telegram.handlers import (
     on_inline,
     on_non_text,
     on_private_text,
+    on_unknown_command,
 )
 from bot.telegram.updates import PerChatUpdateProcessor
 
@@ -69,6 +70,10 @@ def build_application(settings: Settings, chat: ChatService, token: str) -> Tele
     application.bot_data["chat"] = chat
     application.bot_data["settings"] = settings
     application.add_handler(CommandHandler(COMMAND_NAMES, on_command))
+    # Any other /command, and the table's addressed to another bot (``/ask@other_bot``).
+    application.add_handler(
+        MessageHandler(filters.COMMAND & ~filters.UpdateType.EDITED, on_unknown_command)
+    )
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_private_text)
     )

@@ -54,6 +54,22 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _send(update, context, reply)
 
 
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say which commands there are to a ``/command`` of no table's name (or one for another bot).
+
+    In groups only commands addressed to this bot (``/name@this_bot``) are answered: a bare
+    ``/weather`` there may well be meant for another bot.
+    """
+    message = cast(Message, update.effective_message)
+    first, _, args = (message.text or "").partition(" ")
+    name, _, target = first.lstrip("/").partition("@")
+    ours = (context.bot.username or "").lower()
+    if target.lower() != ours and (target or message.chat.type != ChatType.PRIVATE):
+        return
+    reply = await _chat(context).command(name, args, _incoming(update, context, args))
+    await _send(update, context, reply)
+
+
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer any text in a private chat as a question."""
     message = cast(Message, update.effective_message)
@@ -69,9 +85,15 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos and other non-text messages get a one-line hint."""
+    """A caption under a photo or document is a question, as text is; other non-text
+    messages (stickers, uncaptioned photos) get a one-line hint."""
     message = cast(Message, update.effective_message)
-    if message.chat.type == ChatType.PRIVATE or _replies_to_bot(message, context):
+    private = message.chat.type == ChatType.PRIVATE
+    if message.caption:
+        text = message.caption if private else _addressed_text(message, context)
+        if text is not None:
+            await _answer(update, context, text)
+    elif private or _replies_to_bot(message, context):
         await message.reply_text(NON_TEXT_HINT)
 
 
@@ -230,14 +252,17 @@ def _replies_to_bot(message: Message, context: ContextTypes.DEFAULT_TYPE) -> boo
 
 
 def _addressed_text(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
-    """The question without the bot's mention, or ``None`` when the bot isn't addressed."""
-    text = message.text or ""
+    """The question (text, or a caption) without the bot's mention, or ``None`` when the bot
+    isn't addressed."""
+    kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    if message.text is not None:
+        text, entities = message.text, message.parse_entities(kinds)
+    else:
+        text, entities = message.caption or "", message.parse_caption_entities(kinds)
     username = (context.bot.username or "").lower()
     mentions = [
         (entity, value)
-        for entity, value in message.parse_entities(
-            [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
-        ).items()
+        for entity, value in entities.items()
         if (entity.type == MessageEntity.MENTION and value[1:].lower() == username)
         or (entity.user is not None and entity.user.id == context.bot.id)
     ]

@@ -184,6 +184,58 @@ async def test_non_text_message_gets_a_hint(telegram: TelegramHarness) -> None:
     assert "only read text" in (await telegram.reply(ALICE.id))["text"]
 
 
+async def test_a_caption_is_a_question_in_private_and_when_addressed_in_groups(
+    telegram: TelegramHarness,
+) -> None:
+    photo = [{"file_id": "f1", "file_unique_id": "u1", "width": 10, "height": 10}]
+    await telegram.send(None, user=ALICE, extra={"photo": photo, "caption": "who is this? talgat?"})
+    reply = await telegram.reply(ALICE.id)
+    assert "only read text" not in reply["text"] and f"— <i>{TALGAT}" in reply["text"]
+
+    document = {"file_id": "d1", "file_unique_id": "v1", "file_name": "poster.pdf"}
+    caption = "Who founded Moonlight Serenaders?"
+    mention = f"@{BOT_USERNAME}"
+    await telegram.send(
+        None, user=BOB, chat_id=GROUP, group=True, extra={"document": document, "caption": caption}
+    )
+    await telegram.send(
+        None,
+        user=BOB,
+        chat_id=GROUP,
+        group=True,
+        extra={
+            "document": document,
+            "caption": f"{mention} {caption}",
+            "caption_entities": [{"type": "mention", "offset": 0, "length": len(mention)}],
+        },
+    )
+    replies = await telegram.replies(GROUP)
+    assert len(replies) == 1  # the unaddressed caption got nothing
+    assert f"— <i>{TALGAT}" in replies[0]["text"]
+
+
+async def test_unknown_commands_get_the_command_list_in_private(telegram: TelegramHarness) -> None:
+    for typed in ("/foo bar", "/weather"):
+        await telegram.send(typed, user=ALICE, command=True)
+        text = (await telegram.reply(ALICE.id))["text"]
+        assert f"Unknown command {typed.split()[0]}" in text
+        assert all(f"/{command.name}" in text for command in public_commands())
+        assert "/reload" not in text
+
+
+async def test_in_groups_unknown_commands_for_other_bots_stay_silent(
+    telegram: TelegramHarness,
+) -> None:
+    for typed in ("/weather@OtherBot", "/weather", "/ask@OtherBot who?"):
+        await telegram.send(typed, user=ALICE, chat_id=GROUP, group=True, command=True)
+    await telegram.send(
+        f"/weather@{BOT_USERNAME}", user=ALICE, chat_id=GROUP, group=True, command=True
+    )
+    replies = await telegram.replies(GROUP)
+    assert len(replies) == 1  # only the command addressed to this bot
+    assert "Unknown command /weather" in replies[0]["text"] and "/ask" in replies[0]["text"]
+
+
 async def test_inline_mode_offers_passages(telegram: TelegramHarness) -> None:
     await telegram.inline("Where was Talgat Baktybekova born?", user=ALICE)
     (answer,) = await telegram.calls("answerInlineQuery")
