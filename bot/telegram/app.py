@@ -32,11 +32,11 @@ from bot.telegram.handlers import (
     on_command,
     on_error,
     on_group_text,
-    on_inline,
     on_non_text,
     on_private_text,
     on_unknown_command,
 )
+from bot.telegram.inline import LatestQueries, on_inline
 from bot.telegram.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def build_application(settings: Settings, chat: ChatService, token: str) -> Tele
     )
     application.bot_data["chat"] = chat
     application.bot_data["settings"] = settings
+    application.bot_data["inline"] = LatestQueries()
     application.add_handler(CommandHandler(COMMAND_NAMES, on_command))
     # Any other /command, and the table's addressed to another bot (``/ask@other_bot``).
     application.add_handler(

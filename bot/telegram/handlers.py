@@ -14,28 +14,25 @@ from typing import cast
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InlineQueryResultArticle,
-    InputTextMessageContent,
     LinkPreviewOptions,
     Message,
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, InlineQueryLimit, ParseMode
+from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     ContextTypes,
 )
 
-from bot.chat import ActionKind, ActionRequest, ChatService, Incoming, PassageView, Reply, ReplyKind
-from bot.chat.texts import APOLOGY, BLANK, BUTTONS, FORGED, INLINE_HINT, NON_TEXT_HINT
+from bot.chat import ActionKind, ActionRequest, ChatService, Incoming, Reply
+from bot.chat.texts import APOLOGY, BLANK, BUTTONS, FORGED, NON_TEXT_HINT
 from bot.settings import Settings
-from bot.telegram.render import inline_description, render_reply
+from bot.telegram.render import render_reply
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-INLINE_PLATFORM = "telegram-inline"
 # Commands that search or re-read the stories: worth a "typing…" while they run.
 _SLOW_COMMANDS = frozenset({"ask", "more", "reload"})
 
@@ -116,48 +113,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _send(update, context, reply)
     else:
         await query.answer(reply.text)
-
-
-async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Offer the top passages for "@bot question" typed in any chat."""
-    query = update.inline_query
-    assert query is not None
-    text = query.query.strip()
-    if not text:
-        await query.answer([], cache_time=0, is_personal=True)
-        return
-    incoming = Incoming(
-        platform=INLINE_PLATFORM,
-        chat_id=f"inline:{query.from_user.id}",
-        user_id=str(query.from_user.id),
-        text=text,
-    )
-    reply = await _chat(context).handle(incoming)
-    results = [
-        InlineQueryResultArticle(
-            id=f"{reply.answer_id}:{number}",
-            title=f"{passage.artist} ({number + 1})",
-            description=inline_description(passage),
-            input_message_content=InputTextMessageContent(
-                _passage_message(passage),
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            ),
-        )
-        for number, passage in enumerate(reply.passages[: InlineQueryLimit.RESULTS])
-    ]
-    if not results:
-        results = [
-            InlineQueryResultArticle(
-                id="none",
-                title=reply.text[:64] or INLINE_HINT,
-                description=text[:100],
-                input_message_content=InputTextMessageContent(
-                    render_reply(reply)[0], parse_mode=ParseMode.HTML
-                ),
-            )
-        ]
-    await query.answer(results, cache_time=30, is_personal=True)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -271,8 +226,3 @@ def _addressed_text(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str
     for _, value in mentions:
         text = text.replace(value, " ")
     return " ".join(text.split())
-
-
-def _passage_message(passage: PassageView) -> str:
-    """One passage as an inline result's message (its first part, should it be overlong)."""
-    return render_reply(Reply(ReplyKind.ANSWER, passages=(passage,)))[0]

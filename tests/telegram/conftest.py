@@ -154,10 +154,12 @@ class TelegramHarness:
         body = {"botToken": self.token, "from": user.payload(), "message": message, "data": data}
         (await self.api.post("/sendCallback", json=body)).raise_for_status()
 
-    async def inline(self, query: str, *, user: User) -> None:
-        """Type "@bot query" in some chat."""
+    async def inline(self, query: str, *, user: User) -> str:
+        """Type "@bot query" in some chat; the inline query's id."""
         body = {"botToken": self.token, "from": user.payload(), "query": query}
-        (await self.api.post("/sendInlineQuery", json=body)).raise_for_status()
+        response = await self.api.post("/sendInlineQuery", json=body)
+        response.raise_for_status()
+        return str(response.json()["result"]["id"])
 
     async def replies(
         self, chat_id: int, *, count: int = 1, wait: float = 10.0
