@@ -35,6 +35,9 @@ class ChatSettings(BaseModel):
     max_question_chars: int = Field(default=500, ge=10, le=4000)
     rate_limit_questions: int = Field(default=6, ge=1, le=1000)
     rate_limit_seconds: float = Field(default=60.0, gt=0, le=86400)
+    # Inline queries (searches as you type) one user may make in rate_limit_seconds, counted
+    # apart from questions: typing pauses that each end in a search, not messages sent.
+    rate_limit_inline_queries: int = Field(default=60, ge=1, le=10000)
     # Where questions are counted: a `limits` storage URI (redis://… to share between processes).
     rate_limit_storage: str = "memory://"
     feedback_db: Path = Path("feedback.sqlite3")  # relative to the data directory

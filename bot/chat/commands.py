@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.chat.texts import EXAMPLE_QUESTION, HELP_COMMANDS, HELP_INTRO, HELP_LINE
+from bot.chat.texts import (
+    COMMAND_SEPARATOR,
+    EXAMPLE_QUESTION,
+    HELP_COMMANDS,
+    HELP_INTRO,
+    HELP_LINE,
+    UNKNOWN_COMMAND,
+)
 
 # Both platforms' limits: Discord allows 100 characters for a description, Telegram 256.
 MAX_DESCRIPTION = 100
@@ -91,3 +98,9 @@ def help_text(*, admin: bool) -> str:
     shown = COMMANDS if admin else public_commands()
     lines = [HELP_LINE.format(usage=c.usage, description=c.description) for c in shown]
     return "\n".join([HELP_INTRO, "", HELP_COMMANDS, *lines])
+
+
+def unknown_command(name: str) -> str:
+    """What the bot says to ``/name`` that is no command of the table: the ones it has."""
+    listed = COMMAND_SEPARATOR.join(f"/{command.name}" for command in public_commands())
+    return UNKNOWN_COMMAND.format(name=name.lower().lstrip("/"), commands=listed)

@@ -54,6 +54,9 @@ class Incoming:
     user_id: str
     text: str  # the question or command, mention already stripped
     is_admin: bool = False  # the adapter decides (configured admins, platform permissions)
+    # A search offered while the user types (Telegram's inline mode), not a question sent:
+    # counted by its own limit (chat.rate_limit_inline_queries), not the question limit.
+    inline: bool = False
 
 
 @dataclass(frozen=True, slots=True)

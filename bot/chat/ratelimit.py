@@ -53,17 +53,29 @@ def open_storage(uri: str) -> Storage:
 
 
 class RateLimiter:
-    """Allows each user ``questions`` questions in any window of ``seconds`` seconds."""
+    """Allows each user ``questions`` questions in any window of ``seconds`` seconds.
 
-    def __init__(self, questions: int, seconds: float, *, storage: str = DEFAULT_STORAGE) -> None:
+    ``name`` keeps the counts of limiters sharing one storage apart (questions, inline
+    queries).
+    """
+
+    def __init__(
+        self,
+        questions: int,
+        seconds: float,
+        *,
+        storage: str = DEFAULT_STORAGE,
+        name: str = "questions",
+    ) -> None:
         self._item = RateLimitItemPerSecond(questions, max(1, math.ceil(seconds)))
         self._limiter = MovingWindowRateLimiter(open_storage(storage))
+        self._name = name
 
     def allow(self, platform: str, user_id: str) -> bool:
         """Count one question for this user; False when the limit is already reached."""
-        return self._limiter.hit(self._item, platform, user_id)
+        return self._limiter.hit(self._item, self._name, platform, user_id)
 
     def retry_after(self, platform: str, user_id: str) -> int:
         """Seconds (rounded up, at least 1) until this user may ask again."""
-        stats = self._limiter.get_window_stats(self._item, platform, user_id)
+        stats = self._limiter.get_window_stats(self._item, self._name, platform, user_id)
         return max(1, math.ceil(stats.reset_time - time.time()))

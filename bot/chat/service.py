@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot.chat.commands import Command, command_named, help_text
+from bot.chat.commands import Command, command_named, help_text, unknown_command
 from bot.chat.conversations import (
     AnswerRecord,
     ConversationStore,
@@ -41,7 +41,6 @@ from bot.chat.texts import (
     THANKS_UP,
     TOO_LONG,
     UNKNOWN_ARTIST,
-    UNKNOWN_COMMAND,
     USAGE,
     about_artist,
     artists_list,
@@ -65,7 +64,8 @@ class ChatService:
 
     Conversations are kept in ``conversations`` (in this process unless another
     :class:`ConversationStore` is given) and questions are counted by ``limiter``
-    (by default in the ``limits`` storage of ``chat.rate_limit_storage``).
+    (by default in the ``limits`` storage of ``chat.rate_limit_storage``); inline
+    queries by ``inline_limiter`` (``chat.rate_limit_inline_queries``) instead.
     """
 
     def __init__(
@@ -76,6 +76,7 @@ class ChatService:
         *,
         conversations: ConversationStore | None = None,
         limiter: Limiter | None = None,
+        inline_limiter: Limiter | None = None,
     ) -> None:
         self.retriever = retriever
         self.settings = settings
@@ -86,6 +87,12 @@ class ChatService:
             settings.chat.rate_limit_questions,
             settings.chat.rate_limit_seconds,
             storage=settings.chat.rate_limit_storage,
+        )
+        self.inline_limiter: Limiter = inline_limiter or RateLimiter(
+            settings.chat.rate_limit_inline_queries,
+            settings.chat.rate_limit_seconds,
+            storage=settings.chat.rate_limit_storage,
+            name="inline",
         )
         self._handlers: dict[str, CommandHandler] = {
             "ask": self._ask_command,
@@ -114,7 +121,7 @@ class ChatService:
         """
         command = command_named(name)
         if command is None:
-            return Reply(ReplyKind.INFO, UNKNOWN_COMMAND.format(name=name.lower().lstrip("/")))
+            return Reply(ReplyKind.INFO, unknown_command(name))
         if command.admin_only and not message.is_admin:
             return Reply(ReplyKind.REFUSED, NOT_ADMIN.format(name=command.name))
         args = clean(args).strip()
@@ -161,12 +168,17 @@ class ChatService:
         limit = self.settings.chat.max_question_chars
         if len(question) > limit:
             return Reply(ReplyKind.REFUSED, TOO_LONG.format(length=len(question), limit=limit))
-        return self._check_rate(message.platform, message.user_id)
+        # An inline query is a pause in typing, not a question sent: its own, larger limit.
+        limiter = self.inline_limiter if message.inline else self.limiter
+        return self._check_rate(message.platform, message.user_id, limiter)
 
-    def _check_rate(self, platform: str, user_id: str) -> Reply | None:
-        if platform in UNLIMITED_PLATFORMS or self.limiter.allow(platform, user_id):
+    def _check_rate(
+        self, platform: str, user_id: str, limiter: Limiter | None = None
+    ) -> Reply | None:
+        limiter = limiter or self.limiter
+        if platform in UNLIMITED_PLATFORMS or limiter.allow(platform, user_id):
             return None
-        seconds = self.limiter.retry_after(platform, user_id)
+        seconds = limiter.retry_after(platform, user_id)
         return Reply(ReplyKind.REFUSED, RATE_LIMITED.format(seconds=seconds))
 
     async def _answer(self, message: Incoming, question: str, *, k: int | None) -> Reply:

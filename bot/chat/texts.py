@@ -38,7 +38,8 @@ TOO_LONG = "That question is too long ({length} characters). Please keep it unde
 RATE_LIMITED = "You are asking very quickly. Please wait {seconds} s and try again."
 NOT_ADMIN = "Sorry, only the bot's admins may use /{name}."
 STALE = "That button belongs to an answer I no longer remember. Please ask the question again."
-UNKNOWN_COMMAND = "Unknown command /{name}. Try /help."
+UNKNOWN_COMMAND = "Unknown command /{name}. My commands: {commands}."
+COMMAND_SEPARATOR = ", "
 
 # -- answers ---------------------------------------------------------------------------------
 

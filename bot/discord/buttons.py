@@ -35,11 +35,13 @@ _BUTTON_STYLES = {
     ActionKind.UNHELPFUL: discord.ButtonStyle.secondary,
 }
 _CODES = "".join(kind.code for kind in ActionKind)
+_TEMPLATE = rf"artistbot:(?P<action>[{_CODES}]):(?P<answer_id>[^:]{{1,80}})"
+_PATTERN = re.compile(_TEMPLATE)
 
 
 class AnswerButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=rf"artistbot:(?P<action>[{_CODES}]):(?P<answer_id>[^:]{{1,80}})",
+    template=_TEMPLATE,
 ):
     """A button under an answer; its ``custom_id`` says it all, so it survives restarts."""
 
@@ -55,6 +57,11 @@ class AnswerButton(
         )
         self.kind = kind
         self.answer_id = answer_id
+
+    @staticmethod
+    def recognises(custom_id: str) -> bool:
+        """True when discord.py rebuilds a click on ``custom_id`` into an :class:`AnswerButton`."""
+        return _PATTERN.fullmatch(custom_id) is not None
 
     @classmethod
     async def from_custom_id(

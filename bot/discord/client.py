@@ -25,7 +25,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import discord
 import yarl
@@ -40,7 +40,7 @@ from bot.chat import (
     ReplyKind,
     command_named,
 )
-from bot.chat.texts import APOLOGY
+from bot.chat.texts import APOLOGY, FORGED
 from bot.discord.buttons import AnswerButton
 from bot.discord.commands import add_commands, sync_commands
 from bot.discord.render import Outgoing, render
@@ -154,6 +154,24 @@ class ArtistBot(discord.Client):
             )
         except Exception as error:  # buttons bypass tree.on_error; route to the same handler
             await self.report_interaction_error(interaction, error)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Acknowledge a press of a component that no button of ours handles.
+
+        discord.py leaves such an interaction unanswered, and Discord then tells the user
+        "This interaction failed": a button of another id scheme (an older version's), a
+        garbled or forged id. Recognised presses are answered by :meth:`press`.
+        """
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data = cast(dict[str, Any], interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        if AnswerButton.recognises(custom_id):
+            return
+        log.info("unknown component %r pressed; acknowledged", custom_id[:100])
+        await interaction.response.send_message(
+            FORGED, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
     # -- interactions: one way to answer -------------------------------------------------------
 

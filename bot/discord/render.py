@@ -45,7 +45,9 @@ _SENTENCE = re.compile(rf"[^\n]*?(?:[.!?…]+[{re.escape(_CLOSERS)}]*(?:\s+|$)|\
 _WORD = re.compile(r"\S+\s*|\s+")
 # Markdown characters escaped everywhere, and markup that counts only at a line's start.
 _MARKDOWN_CHARS = re.compile(r"([\\*_`~|<\[\]])")
-_LINE_MARKUP = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>>|#|-|\d+\.)", re.M)
+# Any whitespace but a newline counts as indentation: control characters such as U+001F
+# are whitespace to str.strip, which takes them off a part's edges after escaping.
+_LINE_MARKUP = re.compile(r"^(?P<indent>[^\S\n]*)(?P<mark>>|#|-|\d+\.)", re.M)
 
 
 @dataclass(frozen=True, slots=True)

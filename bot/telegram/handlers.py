@@ -14,28 +14,25 @@ from typing import cast
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InlineQueryResultArticle,
-    InputTextMessageContent,
     LinkPreviewOptions,
     Message,
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, InlineQueryLimit, ParseMode
+from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     ContextTypes,
 )
 
-from bot.chat import ActionKind, ActionRequest, ChatService, Incoming, PassageView, Reply, ReplyKind
-from bot.chat.texts import APOLOGY, BLANK, BUTTONS, FORGED, INLINE_HINT, NON_TEXT_HINT
+from bot.chat import ActionKind, ActionRequest, ChatService, Incoming, Reply
+from bot.chat.texts import APOLOGY, BLANK, BUTTONS, FORGED, NON_TEXT_HINT
 from bot.settings import Settings
-from bot.telegram.render import inline_description, render_reply
+from bot.telegram.render import render_reply
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-INLINE_PLATFORM = "telegram-inline"
 # Commands that search or re-read the stories: worth a "typing…" while they run.
 _SLOW_COMMANDS = frozenset({"ask", "more", "reload"})
 
@@ -50,6 +47,22 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     name = first.lstrip("/").split("@", 1)[0].lower()
     if name in _SLOW_COMMANDS:
         await _typing(update, context)
+    reply = await _chat(context).command(name, args, _incoming(update, context, args))
+    await _send(update, context, reply)
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say which commands there are to a ``/command`` of no table's name (or one for another bot).
+
+    In groups only commands addressed to this bot (``/name@this_bot``) are answered: a bare
+    ``/weather`` there may well be meant for another bot.
+    """
+    message = cast(Message, update.effective_message)
+    first, _, args = (message.text or "").partition(" ")
+    name, _, target = first.lstrip("/").partition("@")
+    ours = (context.bot.username or "").lower()
+    if target.lower() != ours and (target or message.chat.type != ChatType.PRIVATE):
+        return
     reply = await _chat(context).command(name, args, _incoming(update, context, args))
     await _send(update, context, reply)
 
@@ -69,9 +82,15 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos and other non-text messages get a one-line hint."""
+    """A caption under a photo or document is a question, as text is; other non-text
+    messages (stickers, uncaptioned photos) get a one-line hint."""
     message = cast(Message, update.effective_message)
-    if message.chat.type == ChatType.PRIVATE or _replies_to_bot(message, context):
+    private = message.chat.type == ChatType.PRIVATE
+    if message.caption:
+        text = message.caption if private else _addressed_text(message, context)
+        if text is not None:
+            await _answer(update, context, text)
+    elif private or _replies_to_bot(message, context):
         await message.reply_text(NON_TEXT_HINT)
 
 
@@ -94,48 +113,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _send(update, context, reply)
     else:
         await query.answer(reply.text)
-
-
-async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Offer the top passages for "@bot question" typed in any chat."""
-    query = update.inline_query
-    assert query is not None
-    text = query.query.strip()
-    if not text:
-        await query.answer([], cache_time=0, is_personal=True)
-        return
-    incoming = Incoming(
-        platform=INLINE_PLATFORM,
-        chat_id=f"inline:{query.from_user.id}",
-        user_id=str(query.from_user.id),
-        text=text,
-    )
-    reply = await _chat(context).handle(incoming)
-    results = [
-        InlineQueryResultArticle(
-            id=f"{reply.answer_id}:{number}",
-            title=f"{passage.artist} ({number + 1})",
-            description=inline_description(passage),
-            input_message_content=InputTextMessageContent(
-                _passage_message(passage),
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            ),
-        )
-        for number, passage in enumerate(reply.passages[: InlineQueryLimit.RESULTS])
-    ]
-    if not results:
-        results = [
-            InlineQueryResultArticle(
-                id="none",
-                title=reply.text[:64] or INLINE_HINT,
-                description=text[:100],
-                input_message_content=InputTextMessageContent(
-                    render_reply(reply)[0], parse_mode=ParseMode.HTML
-                ),
-            )
-        ]
-    await query.answer(results, cache_time=30, is_personal=True)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -230,14 +207,17 @@ def _replies_to_bot(message: Message, context: ContextTypes.DEFAULT_TYPE) -> boo
 
 
 def _addressed_text(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
-    """The question without the bot's mention, or ``None`` when the bot isn't addressed."""
-    text = message.text or ""
+    """The question (text, or a caption) without the bot's mention, or ``None`` when the bot
+    isn't addressed."""
+    kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    if message.text is not None:
+        text, entities = message.text, message.parse_entities(kinds)
+    else:
+        text, entities = message.caption or "", message.parse_caption_entities(kinds)
     username = (context.bot.username or "").lower()
     mentions = [
         (entity, value)
-        for entity, value in message.parse_entities(
-            [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
-        ).items()
+        for entity, value in entities.items()
         if (entity.type == MessageEntity.MENTION and value[1:].lower() == username)
         or (entity.user is not None and entity.user.id == context.bot.id)
     ]
@@ -246,8 +226,3 @@ def _addressed_text(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str
     for _, value in mentions:
         text = text.replace(value, " ")
     return " ".join(text.split())
-
-
-def _passage_message(passage: PassageView) -> str:
-    """One passage as an inline result's message (its first part, should it be overlong)."""
-    return render_reply(Reply(ReplyKind.ANSWER, passages=(passage,)))[0]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.chat import ActionKind, ActionRequest, ChatService, FeedbackStore, Incoming, ReplyKind
+from bot.settings import Settings
+from retrieval import Retriever
 
 TALGAT = "Talgat Baktybekova"
 BAKHYT = "Bakhyt Camara"
@@ -74,6 +78,21 @@ async def test_rate_limit_is_per_user(chat: ChatService) -> None:
     limited = await chat.handle(msg("Who founded Moonlight Serenaders?"))
     assert limited.kind is ReplyKind.REFUSED and "wait" in limited.text
     assert (await chat.handle(msg("Who founded Moonlight Serenaders?", user="u2"))).is_answer
+
+
+async def test_inline_queries_have_their_own_limit_and_spare_the_question_limit(
+    retriever: Retriever, chat_settings: Settings, feedback: FeedbackStore
+) -> None:
+    limits = chat_settings.chat.model_copy(update={"rate_limit_inline_queries": 5})
+    chat = ChatService(retriever, chat_settings.model_copy(update={"chat": limits}), feedback)
+    typing = replace(msg("Who founded Moonlight Serenaders?", chat="inline"), inline=True)
+
+    for _ in range(5):  # more than the 3 questions a user may ask
+        assert (await chat.handle(typing)).is_answer
+    guarded = await chat.handle(typing)
+    assert guarded.kind is ReplyKind.REFUSED and "wait" in guarded.text
+    for _ in range(3):  # the user's questions were not touched
+        assert (await chat.handle(msg("Who founded Moonlight Serenaders?"))).is_answer
 
 
 async def test_more_pages_then_stops(chat: ChatService) -> None:

@@ -56,6 +56,8 @@ async def test_every_command_and_alias_of_the_table_runs(chat: ChatService) -> N
     ).text
     unknown = await chat.command("frobnicate", "", msg())
     assert "Unknown command /frobnicate" in unknown.text
+    assert all(f"/{command.name}" in unknown.text for command in public_commands())
+    assert "/reload" not in unknown.text  # the menu's commands, not the admins'
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.admin_only], ids=lambda c: c.name)

@@ -85,6 +85,7 @@ def test_environment_values_are_parsed(clean_env: pytest.MonkeyPatch) -> None:
         ("ARTISTBOT_RETRIEVAL__INDEX_TYPE", "annoy", "retrieval.index_type"),
         ("ARTISTBOT_RETRIEVAL__BACKEND", "cuda", "retrieval.backend"),
         ("ARTISTBOT_CHAT__RATE_LIMIT_SECONDS", "-1", "chat.rate_limit_seconds"),
+        ("ARTISTBOT_CHAT__RATE_LIMIT_INLINE_QUERIES", "0", "chat.rate_limit_inline_queries"),
         ("ARTISTBOT_RETRIEVAL__TOPK", "3", "retrieval.topk"),
     ],
 )

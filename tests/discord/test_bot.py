@@ -17,7 +17,7 @@ import pytest
 import simcord
 
 from bot.chat import ActionKind, ChatService, FeedbackStore, PassageView, Reply, ReplyKind
-from bot.chat.texts import APOLOGY, STALE
+from bot.chat.texts import APOLOGY, FORGED, STALE
 from bot.discord import ArtistBot
 from bot.discord.render import CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
 from bot.settings import Settings
@@ -264,6 +264,36 @@ async def test_old_buttons_answer_politely_after_a_restart(
         r for r in simcord_env.http_requests if r.method == "PUT" and r.path.endswith("/commands")
     ]
     assert len(syncs) == 1  # the unchanged command tree was not synced again
+
+
+async def test_buttons_the_bot_does_not_recognise_are_acknowledged(
+    simcord_env: simcord.Env,
+) -> None:
+    channel, alice = setting_up(simcord_env)
+    # Buttons no AnswerButton matches: an unknown action, an answer id longer than the
+    # template's 80 characters, another scheme altogether (an older version's, say).
+    odd = ("artistbot:x:abc", "artistbot:m:" + "a" * 81, "someoneelse:1")
+    view = discord.ui.View(timeout=None)
+    for number, custom_id in enumerate(odd):
+        view.add_item(discord.ui.Button(label=f"odd {number}", custom_id=custom_id))
+    sender = bot_of(simcord_env).get_channel(channel.id)
+    assert isinstance(sender, discord.TextChannel)
+    message = await sender.send("buttons of another kind", view=view)
+    view.stop()  # nothing in the bot listens to these buttons any more
+
+    for custom_id in odd:
+        pressed = await alice.click(message, custom_id=custom_id)
+        assert pressed.acknowledged, custom_id  # else Discord says "This interaction failed"
+        assert pressed.response is not None and pressed.response.ephemeral
+        assert pressed.response.content == FORGED
+
+    asked = await alice.slash(channel, "ask", question=QUESTION)  # real buttons: one answer each
+    assert asked.response is not None
+    thanks = await alice.click(asked.response.message, label="Helpful")
+    assert thanks.response is not None and thanks.response.content.startswith("Thanks")
+    more_id = next(i for i in button_ids(asked.response) if i.startswith("artistbot:m:"))
+    more = await alice.click(asked.response.message, custom_id=more_id)
+    assert more.response is not None and more.response.embeds
 
 
 async def test_sync_flag_forces_a_sync_of_an_unchanged_tree(

@@ -89,6 +89,18 @@ def test_markdown_and_mentions_from_stories_are_escaped() -> None:
     assert "@\u200beveryone" in shown and "<@\u200b123456789012345678>" in shown
 
 
+@pytest.mark.parametrize("lead", ["", "  ", "\x1f", "\u2003", "\x0b\t"])
+def test_markup_at_a_line_start_is_escaped_after_any_indentation(lead: str) -> None:
+    # Hypothesis found "\x1f- end.": the part's strip() took the U+001F off after escaping,
+    # leaving "- end." to render as a list.
+    text = f"{lead}- end.\n{lead}# two\n{lead}> three"
+    [message] = render(answer(passage(text, (0, 0))))  # no best sentence: no bold around it
+    [embed] = message.embeds
+    assert embed.description is not None
+    for line in embed.description.split("\n"):
+        assert not re.match(r"\s*[-#>]", line), line
+
+
 @pytest.mark.parametrize("size", [5_000, 13_000, 40_000])
 def test_long_passages_split_within_every_limit(size: int) -> None:
     text = (NASTY + "The end of a sentence. ") * (size // (len(NASTY) + 23) + 1)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -12,6 +15,7 @@ from bot.cli import cli
 from tests.telegram.conftest import ADMIN_ID, BOT_ID, BOT_USERNAME, TelegramHarness, User
 
 ALICE, BOB, CAROL = User(1001, "Alice"), User(1002, "Bob"), User(1003, "Carol")
+DAVE = User(1004, "Dave")
 GROUP = -5001
 TALGAT = "Talgat Baktybekova"
 
@@ -184,12 +188,101 @@ async def test_non_text_message_gets_a_hint(telegram: TelegramHarness) -> None:
     assert "only read text" in (await telegram.reply(ALICE.id))["text"]
 
 
-async def test_inline_mode_offers_passages(telegram: TelegramHarness) -> None:
-    await telegram.inline("Where was Talgat Baktybekova born?", user=ALICE)
-    (answer,) = await telegram.calls("answerInlineQuery")
-    results = (
-        json.loads(answer["results"]) if isinstance(answer["results"], str) else answer["results"]
+async def test_a_caption_is_a_question_in_private_and_when_addressed_in_groups(
+    telegram: TelegramHarness,
+) -> None:
+    photo = [{"file_id": "f1", "file_unique_id": "u1", "width": 10, "height": 10}]
+    await telegram.send(None, user=ALICE, extra={"photo": photo, "caption": "who is this? talgat?"})
+    reply = await telegram.reply(ALICE.id)
+    assert "only read text" not in reply["text"] and f"— <i>{TALGAT}" in reply["text"]
+
+    document = {"file_id": "d1", "file_unique_id": "v1", "file_name": "poster.pdf"}
+    caption = "Who founded Moonlight Serenaders?"
+    mention = f"@{BOT_USERNAME}"
+    await telegram.send(
+        None, user=BOB, chat_id=GROUP, group=True, extra={"document": document, "caption": caption}
     )
+    await telegram.send(
+        None,
+        user=BOB,
+        chat_id=GROUP,
+        group=True,
+        extra={
+            "document": document,
+            "caption": f"{mention} {caption}",
+            "caption_entities": [{"type": "mention", "offset": 0, "length": len(mention)}],
+        },
+    )
+    replies = await telegram.replies(GROUP)
+    assert len(replies) == 1  # the unaddressed caption got nothing
+    assert f"— <i>{TALGAT}" in replies[0]["text"]
+
+
+async def test_unknown_commands_get_the_command_list_in_private(telegram: TelegramHarness) -> None:
+    for typed in ("/foo bar", "/weather"):
+        await telegram.send(typed, user=ALICE, command=True)
+        text = (await telegram.reply(ALICE.id))["text"]
+        assert f"Unknown command {typed.split()[0]}" in text
+        assert all(f"/{command.name}" in text for command in public_commands())
+        assert "/reload" not in text
+
+
+async def test_in_groups_unknown_commands_for_other_bots_stay_silent(
+    telegram: TelegramHarness,
+) -> None:
+    for typed in ("/weather@OtherBot", "/weather", "/ask@OtherBot who?"):
+        await telegram.send(typed, user=ALICE, chat_id=GROUP, group=True, command=True)
+    await telegram.send(
+        f"/weather@{BOT_USERNAME}", user=ALICE, chat_id=GROUP, group=True, command=True
+    )
+    replies = await telegram.replies(GROUP)
+    assert len(replies) == 1  # only the command addressed to this bot
+    assert "Unknown command /weather" in replies[0]["text"] and "/ask" in replies[0]["text"]
+
+
+def inline_results(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The results of a recorded answerInlineQuery call."""
+    results = answer["results"]
+    return list(json.loads(results) if isinstance(results, str) else results)
+
+
+async def inline_answer(telegram: TelegramHarness, query_id: str) -> dict[str, Any]:
+    """The bot's answer to the inline query ``query_id`` (waits for it)."""
+    deadline = time.monotonic() + 30
+    while True:
+        for call in await telegram.calls("answerInlineQuery", wait=0):
+            if str(call["inline_query_id"]) == query_id:
+                return call
+        assert time.monotonic() < deadline, f"inline query {query_id} was never answered"
+        await asyncio.sleep(0.05)
+
+
+async def test_inline_typing_is_answered_once_finished_and_spares_the_question_limit(
+    telegram: TelegramHarness,
+) -> None:
+    question = "who founded moonlight serenaders"
+    typed = [question[:end] for end in range(3, len(question), 3)] + [question]
+    assert len(typed) > 5  # more keystrokes than the fixture's 5 questions a minute
+    ids = []
+    for text in typed:  # as Telegram sends them while someone types
+        ids.append(await telegram.inline(text, user=DAVE))
+        await asyncio.sleep(0.3)
+
+    finished = inline_results(await inline_answer(telegram, ids[-1]))
+    assert finished[0]["title"].startswith(TALGAT), finished[0]["title"]
+    assert TALGAT in finished[0]["input_message_content"]["message_text"]
+    answered = await telegram.calls("answerInlineQuery", wait=0)
+    assert len(answered) <= len(typed) // 2  # the prefixes were not each searched
+
+    for _ in range(5):  # the question limit of Dave's messages is all there
+        await telegram.send("Who founded Moonlight Serenaders?", user=DAVE)
+    replies = await telegram.replies(DAVE.id, count=5, wait=60)
+    assert all(f"— <i>{TALGAT}" in reply["text"] for reply in replies), replies
+
+
+async def test_inline_mode_offers_passages(telegram: TelegramHarness) -> None:
+    query_id = await telegram.inline("Where was Talgat Baktybekova born?", user=ALICE)
+    results = inline_results(await inline_answer(telegram, query_id))
     assert results and results[0]["title"].startswith(TALGAT)
     assert any("Central Asia" in r["input_message_content"]["message_text"] for r in results)
 

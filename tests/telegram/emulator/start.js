@@ -42,10 +42,11 @@ const fixes = (app, server) => {
   app.post('/recordedCalls', (req, res) => res.json({
     ok: true, result: calls.filter((c) => c.token === req.body.token),
   }));
+  // Answers the query's id, so a test can tell which query an answer was for.
   app.post('/sendInlineQuery', (req, res) => {
-    server.addUserUpdate({ ...server.getCommonFields(req.body.botToken),
-      inlineQuery: req.body });
-    res.json({ ok: true, result: null });
+    const common = server.getCommonFields(req.body.botToken);
+    server.addUserUpdate({ ...common, inlineQuery: req.body });
+    res.json({ ok: true, result: { id: String(common.updateId) } });
   });
 };
 routes.unshift(fixes);
