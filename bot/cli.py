@@ -113,9 +113,11 @@ def open_retriever(settings: Settings, *, progress: bool = False) -> Retriever:
 def open_chat(settings: Settings, retriever: Retriever) -> ChatService:
     """The chat layer over ``retriever``, with feedback stored in the data directory."""
     from bot.chat.feedback import FeedbackStore
+    from bot.chat.questionlog import open_question_log
     from bot.chat.service import ChatService
 
-    return ChatService(retriever, settings, FeedbackStore(settings.feedback_path))
+    feedback = FeedbackStore(settings.feedback_path)
+    return ChatService(retriever, settings, feedback, questions=open_question_log(settings))
 
 
 @cli.command()

@@ -132,7 +132,14 @@ class Repl:
 
     @staticmethod
     def _message(text: str) -> Incoming:
-        return Incoming(platform="repl", chat_id="local", user_id="local", text=text, is_admin=True)
+        return Incoming(
+            platform="repl",
+            chat_id="local",
+            user_id="local",
+            text=text,
+            is_admin=True,
+            private=True,
+        )
 
     @staticmethod
     def _run(coroutine: Coroutine[Any, Any, Reply]) -> Reply:

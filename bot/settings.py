@@ -76,6 +76,26 @@ class DiscordSettings(BaseModel):
     gateway_url: str = "wss://gateway.discord.gg/"  # gateway (a local stand-in in tests)
 
 
+class LogSettings(BaseModel):
+    """The private question log (see bot.chat.questionlog); kept in the feedback database."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = True
+    retention_days: int = Field(default=90, ge=1, le=3650)  # older rows are deleted
+
+
+class WebSettings(BaseModel):
+    """The operator web page (the admin token comes from WEB_ADMIN_TOKEN only)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
+    port: int = Field(default=8765, ge=1, le=65535)
+    with_bots: bool = False  # also serve it beside the bots in `artistbot run`
+    session_hours: float = Field(default=12.0, gt=0, le=720)  # a login lasts this long
+
+
 class Settings(BaseSettings):
     """All of artistbot's configuration, validated."""
 
@@ -87,6 +107,8 @@ class Settings(BaseSettings):
     chat: ChatSettings = ChatSettings()
     telegram: TelegramSettings = TelegramSettings()
     discord: DiscordSettings = DiscordSettings()
+    log: LogSettings = LogSettings()
+    web: WebSettings = WebSettings()
 
     @classmethod
     def settings_customise_sources(

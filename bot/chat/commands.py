@@ -77,6 +77,7 @@ COMMANDS: tuple[Command, ...] = (
     # Telegram sends /start when someone opens the bot: the help, and a fresh conversation.
     Command("start", "Start over: what I can do, and forget the artist we talked about"),
     Command("help", "What I can do, and how to ask"),
+    Command("forgetme", "Delete the questions and votes I stored from you, in every chat"),
     Command("reload", "Re-read the stories (admins only)", admin_only=True),
 )
 

@@ -74,6 +74,16 @@ class FeedbackStore:
         with self._connect() as db:
             db.execute(_UPSERT, row)
 
+    def forget(self, platform: str, user_id: str) -> int:
+        """Delete every vote of this person on this platform (any chat); return how many."""
+        family = platform.split("-", 1)[0]
+        with self._connect() as db:
+            cursor = db.execute(
+                "DELETE FROM feedback WHERE user_id = ? AND (platform = ? OR platform LIKE ?)",
+                (user_id, family, f"{family}-%"),
+            )
+            return cursor.rowcount
+
     def votes(self) -> Iterator[Vote]:
         """Every stored vote, oldest first."""
         with closing(sqlite3.connect(self.path)) as db:

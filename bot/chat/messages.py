@@ -57,6 +57,7 @@ class Incoming:
     # A search offered while the user types (Telegram's inline mode), not a question sent:
     # counted by its own limit (chat.rate_limit_inline_queries), not the question limit.
     inline: bool = False
+    private: bool = False  # a one-to-one chat with the bot (not a group), for the question log
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ class PassageView:
     score: float
     dense_score: float = 0.0  # the retrievers' own scores, for the REPL's :scores
     lexical_score: float = 0.0
+    story_id: str = ""
 
     @classmethod
     def from_hit(cls, hit: Hit) -> PassageView:
@@ -92,6 +94,7 @@ class PassageView:
             score=hit.score,
             dense_score=hit.dense_score,
             lexical_score=hit.lexical_score,
+            story_id=hit.story.story_id,
         )
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -22,12 +23,15 @@ from bot.chat.conversations import (
 )
 from bot.chat.feedback import FeedbackStore, Vote
 from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
+from bot.chat.questionlog import QuestionLog, forget_person
 from bot.chat.ratelimit import Limiter, RateLimiter
 from bot.chat.texts import (
     ASK_FIRST,
     CORRECTED,
     EMPTY,
     FOLLOW_UP,
+    FORGOTTEN,
+    FORGOTTEN_NOTHING,
     NO_ANSWER,
     NO_MORE,
     NOT_ADMIN,
@@ -53,7 +57,7 @@ from retrieval.text import clean
 log = logging.getLogger(__name__)
 
 # Local, single-user front ends are not rate limited.
-UNLIMITED_PLATFORMS = frozenset({"repl"})
+UNLIMITED_PLATFORMS = frozenset({"repl", "web"})
 
 # A command's handler: its argument text (cleaned, stripped) and the message, to a reply.
 CommandHandler = Callable[[str, Incoming], Awaitable[Reply]]
@@ -77,10 +81,12 @@ class ChatService:
         conversations: ConversationStore | None = None,
         limiter: Limiter | None = None,
         inline_limiter: Limiter | None = None,
+        questions: QuestionLog | None = None,
     ) -> None:
         self.retriever = retriever
         self.settings = settings
         self.feedback = feedback
+        self.questions = questions  # the private question log, when kept
         self.conversations: ConversationStore = conversations or MemoryConversations()
         self.topics = Topics(self.conversations, idle_seconds=settings.chat.topic_minutes * 60)
         self.limiter: Limiter = limiter or RateLimiter(
@@ -102,6 +108,7 @@ class ChatService:
             "help": self._help_command,
             "start": self._start_command,
             "reload": self._reload_command,
+            "forgetme": self._forgetme_command,
         }
 
     # -- public API ------------------------------------------------------------------------
@@ -112,7 +119,11 @@ class ChatService:
         refusal = self._check_question(question, message)
         if refusal is not None:
             return refusal
-        return await self._answer(message, question, k=k)
+        started = time.perf_counter()
+        reply = await self._answer(message, question, k=k)
+        if self.questions is not None:  # queued: written off the event loop
+            self.questions.record(message, reply, time.perf_counter() - started)
+        return reply
 
     async def command(self, name: str, args: str, message: Incoming) -> Reply:
         """Run the table's command called ``name`` (or an alias) with its argument text.
@@ -154,6 +165,8 @@ class ChatService:
                 vote=vote,
             ),
         )
+        if self.questions is not None:
+            self.questions.vote(record.answer_id, vote)
         return Reply(ReplyKind.INFO, THANKS_UP if vote > 0 else THANKS_DOWN)
 
     def artist_names(self) -> list[str]:
@@ -325,3 +338,7 @@ class ChatService:
                 total=len(self.retriever.stories),
             ),
         )
+
+    async def _forgetme_command(self, _: str, message: Incoming) -> Reply:
+        count = await forget_person(self.feedback, self.questions, message)
+        return Reply(ReplyKind.INFO, FORGOTTEN.format(count=count) if count else FORGOTTEN_NOTHING)

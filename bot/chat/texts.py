@@ -75,6 +75,11 @@ RELOADED = (
     "Stories reloaded: {added} added, {changed} changed, {removed} removed ({total} in total)."
 )
 
+# -- /forgetme -----------------------------------------------------------------------------------
+
+FORGOTTEN_NOTHING = "I had nothing stored about you: no questions and no votes."
+FORGOTTEN = "Done: I deleted {count} stored rows about you (questions and votes, in every chat)."
+
 # -- said by the adapters ----------------------------------------------------------------------
 
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."

@@ -106,6 +106,7 @@ class ArtistBot(discord.Client):
             user_id=str(message.author.id),
             text=text,
             is_admin=self.is_admin(message.author),
+            private=message.guild is None,
         )
         async with message.channel.typing():
             reply = await self._ask_chat(incoming)
@@ -183,6 +184,7 @@ class ArtistBot(discord.Client):
             user_id=str(interaction.user.id),
             text=text,
             is_admin=self.is_admin(interaction.user),
+            private=interaction.guild_id is None,
         )
 
     async def respond(

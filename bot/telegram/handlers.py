@@ -149,6 +149,7 @@ def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> 
         user_id=str(user_id),
         text=text,
         is_admin=user_id in _settings(context).telegram.admins,
+        private=chat is not None and chat.type == ChatType.PRIVATE,
     )
 
 
