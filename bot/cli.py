@@ -34,9 +34,13 @@ def main() -> None:
 
 
 class _Commands(click.Group):
-    """The commands; ``bench`` comes from the benchmarks package, imported only to run it."""
+    """The commands; ``bench``, ``report`` and ``web`` are imported only to run them."""
 
-    lazy: ClassVar[dict[str, tuple[str, str]]] = {"bench": ("benchmarks.command", "bench")}
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {
+        "bench": ("benchmarks.command", "bench"),
+        "report": ("bot.insights.command", "report"),
+        "web": ("bot.web.command", "web"),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])

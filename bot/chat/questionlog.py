@@ -29,7 +29,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Literal
 
 from bot.chat.feedback import FeedbackStore
 from bot.chat.messages import Incoming, Reply, ReplyKind
@@ -282,9 +283,15 @@ class _Connection(sqlite3.Connection):
     def __init__(self, path: Path) -> None:
         super().__init__(path, timeout=10, check_same_thread=False)
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+        /,
+    ) -> Literal[False]:
         try:
-            super().__exit__(*exc)  # type: ignore[arg-type]
+            super().__exit__(kind, error, traceback)
         finally:
             self.close()
         return False

@@ -180,7 +180,17 @@ class Figures:
             args,
         ).fetchall()
         return [
-            LoggedAnswer(*row[:3], bool(row[3]), *row[4:8], passages=tuple(json.loads(row[8])))
+            LoggedAnswer(
+                asked_at=row[0],
+                platform=row[1],
+                question=row[2],
+                answered=bool(row[3]),
+                latency_ms=row[4],
+                top_artist=row[5],
+                top_score=row[6],
+                vote=row[7],
+                passages=tuple(json.loads(row[8])),
+            )
             for row in rows
         ]
 
