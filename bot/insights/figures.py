@@ -207,11 +207,13 @@ class Figures:
             if i not in missing and row[2] is not None:
                 vectors[i] = np.frombuffer(row[2], dtype=np.float32)
         if missing:
-            fresh = normalise(self.encoder.encode_queries([rows[i][1] for i in missing]))
-            vectors[missing] = fresh
+            texts = list(dict.fromkeys(rows[i][1] for i in missing))  # each wording once
+            fresh = dict(zip(texts, normalise(self.encoder.encode_queries(texts)), strict=True))
+            for i in missing:
+                vectors[i] = fresh[rows[i][1]]
             with self._read() as db:
                 db.executemany(
                     "UPDATE questions SET vector = ? WHERE id = ?",
-                    [(fresh[j].tobytes(), rows[i][0]) for j, i in enumerate(missing)],
+                    [(vectors[i].tobytes(), rows[i][0]) for i in missing],
                 )
         return vectors
