@@ -92,7 +92,6 @@ class WebSettings(BaseModel):
 
     host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
     port: int = Field(default=8765, ge=1, le=65535)
-    with_bots: bool = False  # also serve it beside the bots in `artistbot run`
     session_hours: float = Field(default=12.0, gt=0, le=720)  # a login lasts this long
 
 

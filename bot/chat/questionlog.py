@@ -16,13 +16,10 @@ queue the write for one writer thread, which applies them in order.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
+import atexit
 import json
 import logging
-import os
 import queue
-import secrets
 import sqlite3
 import threading
 import time
@@ -34,12 +31,11 @@ from typing import Any, Literal
 
 from bot.chat.feedback import FeedbackStore
 from bot.chat.messages import Incoming, Reply, ReplyKind
+from bot.chat.privacy import IdHasher, load_secret
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SECRET_VARIABLE = "QUESTION_LOG_SECRET"
-KEY_FILE = "question_log.key"  # the generated secret, under the data directory
 DAY = 86400.0
 # The operator's "try a question" box is not a fan's question: it is not logged.
 UNLOGGED_PLATFORMS = frozenset({"web"})
@@ -74,44 +70,6 @@ INSERT INTO questions (asked_at, platform, private, user_hash, chat_hash, questi
 VALUES (:asked_at, :platform, :private, :user_hash, :chat_hash, :question, :answered,
     :answer_id, :top_story_id, :top_artist, :top_title, :top_score, :latency_ms, :passages)
 """
-
-
-def load_secret(data_dir: Path) -> bytes:
-    """The hashing key: ``QUESTION_LOG_SECRET``, else one generated once into ``data_dir``.
-
-    The generated file is readable by its owner only; losing it only means that rows
-    written before can no longer be found by ``/forgetme`` (retention still deletes them).
-    """
-    value = os.environ.get(SECRET_VARIABLE, "").strip()
-    if value:
-        return value.encode()
-    path = data_dir / KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            pass
-        else:
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
-
-
-class IdHasher:
-    """Keyed hashes of user and chat ids: equal for one person on one platform, else opaque."""
-
-    def __init__(self, secret: bytes) -> None:
-        if not secret:
-            raise ValueError("the question log's secret is empty")
-        self._secret = secret
-
-    def __call__(self, kind: str, platform: str, value: str) -> str:
-        """The hash of ``value`` (a ``user`` or ``chat`` id of ``platform``)."""
-        # Telegram's inline mode is Telegram: one person, one hash.
-        family = platform.split("-", 1)[0]
-        message = f"{kind}\x1f{family}\x1f{value}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
 
 
 class QuestionLog:
@@ -264,7 +222,9 @@ def open_question_log(settings: Settings) -> QuestionLog | None:
     if not settings.log.enabled:
         return None
     secret = load_secret(settings.retrieval.data_dir)
-    return QuestionLog(settings.feedback_path, secret, retention_days=settings.log.retention_days)
+    log = QuestionLog(settings.feedback_path, secret, retention_days=settings.log.retention_days)
+    atexit.register(log.close)  # the queued writes are applied before the process ends
+    return log
 
 
 async def forget_person(

@@ -1,0 +1,1 @@
+"""What fans ask: the figures of ``artistbot report`` and the operator page."""

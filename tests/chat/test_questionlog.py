@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.chat import ActionKind, ActionRequest, ChatService, FeedbackStore, Incoming, ReplyKind
-from bot.chat.questionlog import KEY_FILE, SECRET_VARIABLE, IdHasher, QuestionLog, load_secret
+from bot.chat.privacy import KEY_FILE, SECRET_VARIABLE, IdHasher, load_secret
+from bot.chat.questionlog import QuestionLog
 from bot.settings import Settings
 from retrieval import Retriever
 
