@@ -57,6 +57,9 @@ class Incoming:
     # A search offered while the user types (Telegram's inline mode), not a question sent:
     # counted by its own limit (chat.rate_limit_inline_queries), not the question limit.
     inline: bool = False
+    # The language the platform reports for the user (Telegram language_code, Discord
+    # locale); the bot replies in the question's language first (see bot.chat.i18n).
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,6 +183,7 @@ class ArtistBot(discord.Client):
             user_id=str(interaction.user.id),
             text=text,
             is_admin=self.is_admin(interaction.user),
+            language=str(locale) if (locale := getattr(interaction, "locale", None)) else None,
         )
 
     async def respond(

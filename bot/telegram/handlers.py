@@ -149,6 +149,7 @@ def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> 
         user_id=str(user_id),
         text=text,
         is_admin=user_id in _settings(context).telegram.admins,
+        language=user.language_code if user else None,
     )
 
 
