@@ -39,12 +39,12 @@ async def test_a_russian_question_gets_the_passage_and_russian_words(chat: ChatS
 
 
 async def test_a_kazakh_user_gets_kazakh_help(chat: ChatService) -> None:
-    reply = await chat.handle(_message("/help", language="kk"))
+    reply = await chat.command("help", "", _message("/help", language="kk"))
     assert reply.text.startswith("Мен әңгімелер жинағы бойынша")
     assert "Командалар:" in reply.text
 
 
 @pytest.mark.parametrize("language", [None, "en", "de"])
 async def test_everyone_else_gets_english_help(chat: ChatService, language: str | None) -> None:
-    reply = await chat.handle(_message("/help", language=language))
+    reply = await chat.command("help", "", _message("/help", language=language))
     assert reply.text.startswith("I answer questions about artists")
