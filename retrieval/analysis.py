@@ -15,6 +15,7 @@ from retrieval.names import is_initials
 from retrieval.results import StoryInfo
 from retrieval.snapshot import Snapshot
 from retrieval.text import fold
+from retrieval.transliteration import latinise
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,9 @@ def analyse(snapshot: Snapshot, question: str, *, without_names: bool = True) ->
     """Analyse ``question`` against ``snapshot``'s vocabulary and names."""
     question = question.strip()
     searched = snapshot.speller.correct(question)
-    mentioned = tuple((snapshot.stories[s], q) for s, q in snapshot.matcher.find(searched))
+    # Names written in Cyrillic are looked for in Latin letters ("Бахыт" is "Bakhyt").
+    named = latinise(searched, snapshot.name_words)
+    mentioned = tuple((snapshot.stories[s], q) for s, q in snapshot.matcher.find(named))
     rest = (
         _without_names(snapshot, searched, [info for info, _ in mentioned])
         if mentioned and without_names
@@ -80,7 +83,11 @@ def _without_names(snapshot: Snapshot, question: str, stories: Sequence[StoryInf
         if not is_initials(n)
         for w in re.findall(r"\w+", fold(n))
     }
-    rest = [w for w in re.findall(r"[\w'’]+", left) if _bare(w) not in names]
+    rest = [
+        w
+        for w in re.findall(r"[\w'’]+", left)
+        if _bare(latinise(w, snapshot.name_words)) not in names
+    ]
     return " ".join(rest) if len(rest) >= 2 and len(rest) < len(question.split()) else None
 
 

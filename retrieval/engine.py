@@ -20,6 +20,7 @@ import numpy as np
 from retrieval import answers, relevance
 from retrieval.analysis import Query, analyse, has_words
 from retrieval.embedding import Encoder
+from retrieval.languages import detect
 from retrieval.ranking import Ranked, lexical_scores, rank
 from retrieval.results import Answer, StoryInfo
 from retrieval.settings import RetrievalSettings
@@ -61,11 +62,22 @@ class Prepared:
     snapshot: Snapshot
     query: Query | None  # None: nothing to search for
     started: float = field(default_factory=time.perf_counter)
+    # The multilingual path: this encoder embeds the question in complete(), not the batcher.
+    encoder: Encoder | None = None
 
     @property
     def texts(self) -> tuple[str, ...]:
-        """The texts :meth:`Engine.complete` needs vectors for."""
-        return self.query.texts if self.query is not None else ()
+        """The texts :meth:`Engine.complete` needs vectors for (from the main encoder)."""
+        if self.query is None or self.encoder is not None:
+            return ()
+        return self.query.texts
+
+    def own_vectors(self) -> dict[str, np.ndarray]:
+        """The vectors of a question on the multilingual path, embedded by its own encoder."""
+        if self.query is None or self.encoder is None:
+            return {}
+        texts = list(self.query.texts)
+        return dict(zip(texts, self.encoder.encode_queries(texts), strict=True))
 
 
 class Engine:
@@ -79,12 +91,17 @@ class Engine:
         """Analyse ``question`` once, against the current snapshot."""
         snapshot = self._current()
         question = question.strip()
+        # A question that is not in English is searched on the multilingual view, if built.
+        cross = snapshot.multilingual if detect(question) != "en" else None
+        if cross is not None:
+            snapshot = cross.view
         query = (
             analyse(snapshot, question, without_names=self.settings.rank_without_names)
             if has_words(question)
             else None
         )
-        return Prepared(question, options or SearchOptions(), snapshot, query)
+        encoder = cross.encoder if cross is not None else None
+        return Prepared(question, options or SearchOptions(), snapshot, query, encoder=encoder)
 
     def search(
         self, question: str, encoder: Encoder, options: SearchOptions | None = None
@@ -98,6 +115,8 @@ class Engine:
     def complete(self, prepared: Prepared, vectors: Mapping[str, np.ndarray]) -> Answer:
         """Rank, decide and assemble the answer to a prepared question with its vectors."""
         snapshot, query, options = prepared.snapshot, prepared.query, prepared.options
+        if prepared.encoder is not None:
+            vectors = prepared.own_vectors()
         if query is None:
             return Answer(question=prepared.question, reason=EMPTY_QUESTION)
         if options.story_id is not None and options.story_id not in snapshot.passages_of:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from retrieval.languages import detect
 from retrieval.results import Hit
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
@@ -32,10 +33,11 @@ class Question:
     question: str
     answers: tuple[str, ...]
     sentence: str | None = None
+    language: str | None = None  # "en", "ru", "kk"; detected from the script when absent
 
 
 def read_questions(path: Path) -> list[Question]:
-    """Read a JSONL question file (``id``, ``question``, ``answers``, optional ``sentence``).
+    """Read a JSONL question file (``id``, ``question``, ``answers``; ``sentence``, ``language``).
 
     Other keys are ignored.
     """
@@ -52,6 +54,7 @@ def read_questions(path: Path) -> list[Question]:
                     clean(str(raw["question"])),
                     tuple(map(str, raw["answers"])),
                     str(sentence) if sentence else None,
+                    str(raw["language"]) if raw.get("language") else None,
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -68,34 +71,65 @@ def evaluate(
 ) -> dict[str, Any]:
     """Index ``settings.corpus_dir`` in a temporary directory and score ``questions``.
 
-    The default index is never touched. Returns the eval JSON object.
+    The default index is never touched. Returns the eval JSON object: the figures of the
+    whole set, and under ``languages`` the same figures for each question language.
     """
     questions = list(questions)
+    if all(detect(q.question) == "en" for q in questions):
+        # English only: the multilingual vectors would only cost time (and skew latency).
+        settings = settings.model_copy(update={"multilingual": "off"})
     with tempfile.TemporaryDirectory(prefix="artistbot-eval-") as tmp:
         if retriever is None:
             retriever = Retriever.open(settings, index_dir=Path(tmp) / "index")
+        # Non-English questions are measured on the multilingual path, once it is built.
+        retriever.index.wait_multilingual()
         depth = max(k, MRR_DEPTH)
         for q in questions[:5]:  # warm up caches and the model
             retriever.search(q.question, k=depth)
-        ranks: list[int | None] = []
-        highlighted: list[bool] = []
-        rejected_pos = rejected_neg = negatives = 0
-        latencies: list[float] = []
-        words: list[int] = []
+        outcomes = []
         for q in questions:
             started = time.perf_counter()
             answer = retriever.search(q.question, k=depth)
-            latencies.append((time.perf_counter() - started) * 1e3)
-            words.extend(count_words(h.text) for h in answer.hits[:k])
-            if not q.answers:
-                negatives += 1
-                rejected_neg += not answer.found
-                continue
-            rejected_pos += not answer.found
-            ranks.append(_first_hit([h.text for h in answer.hits], q.answers))
-            right = highlights_answer(q, answer.hits[:k])
-            if right is not None:
-                highlighted.append(right)
+            elapsed = (time.perf_counter() - started) * 1e3
+            outcomes.append(
+                _Outcome(
+                    q.language or detect(q.question),
+                    elapsed,
+                    tuple(count_words(h.text) for h in answer.hits[:k]),
+                    answerable=bool(q.answers),
+                    rejected=not answer.found,
+                    rank=_first_hit([h.text for h in answer.hits], q.answers),
+                    highlighted=highlights_answer(q, answer.hits[:k]) if q.answers else None,
+                )
+            )
+    result = _figures(outcomes, k)
+    languages = sorted({o.language for o in outcomes})
+    result["languages"] = {
+        language: _figures([o for o in outcomes if o.language == language], k)
+        for language in languages
+    }
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What one question got."""
+
+    language: str
+    latency_ms: float
+    words: tuple[int, ...]
+    answerable: bool
+    rejected: bool
+    rank: int | None
+    highlighted: bool | None
+
+
+def _figures(outcomes: Sequence[_Outcome], k: int) -> dict[str, Any]:
+    ranks = [o.rank for o in outcomes if o.answerable]
+    negatives = [o for o in outcomes if not o.answerable]
+    highlighted = [o.highlighted for o in outcomes if o.highlighted is not None]
+    latencies = [o.latency_ms for o in outcomes]
+    words = [w for o in outcomes for w in o.words]
     answerable = len(ranks)
 
     def hit_at(n: int) -> float:
@@ -103,7 +137,7 @@ def evaluate(
 
     return {
         "questions": answerable,
-        "negatives": negatives,
+        "negatives": len(negatives),
         "hit@1": hit_at(1),
         "hit@3": hit_at(3),
         "hit@5": hit_at(5),
@@ -112,8 +146,10 @@ def evaluate(
             sum(1.0 / (r + 1) for r in ranks if r is not None and r < MRR_DEPTH), answerable
         ),
         "best_sentence_hit": _ratio(sum(highlighted), len(highlighted)),
-        "negatives_rejected": _ratio(rejected_neg, negatives),
-        "answerable_rejected": _ratio(rejected_pos, answerable),
+        "negatives_rejected": _ratio(sum(o.rejected for o in negatives), len(negatives)),
+        "answerable_rejected": _ratio(
+            sum(o.rejected for o in outcomes if o.answerable), answerable
+        ),
         "p50_ms": round(percentile(latencies, 50), 3),
         "p99_ms": round(percentile(latencies, 99), 3),
         "mean_passage_words": round(statistics.fmean(words), 1) if words else 0.0,

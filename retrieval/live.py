@@ -3,6 +3,10 @@
 :class:`LiveIndex` owns the current :class:`~retrieval.snapshot.Snapshot`. A reload
 re-reads only changed story files, embeds only new or changed stories, saves a new
 generation and swaps the snapshot atomically; searches never wait for it.
+
+The multilingual vectors (:mod:`retrieval.multilingual`) are built after that, in a
+background thread: English answers never wait for them, and a non-English question is
+searched in English until they are in (:meth:`LiveIndex.wait_multilingual`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict
 
-from retrieval import relevance, store
+from retrieval import multilingual, relevance, store
 from retrieval.corpus import StoryCache
 from retrieval.embedding import Encoder
 from retrieval.indexing import UpdateReport, refresh
@@ -30,6 +34,7 @@ class OpenArgs(TypedDict, total=False):
     encoder: Encoder | None
     index_dir: Path | None
     progress: store.Progress | None
+    multilingual_progress: store.Progress | None
 
 
 class LiveIndex:
@@ -43,6 +48,7 @@ class LiveIndex:
         *,
         index_dir: Path | None = None,
         loaded: StoryCache | None = None,
+        multilingual_progress: store.Progress | None = None,
     ) -> None:
         self.settings = settings
         self.encoder = encoder
@@ -51,6 +57,11 @@ class LiveIndex:
         self._reload_lock = threading.Lock()
         # Stories as last loaded, so that a reload repairs and analyses only changed files.
         self._loaded = loaded or StoryCache()
+        self._e5: Encoder | None = None
+        self._ml_progress = multilingual_progress
+        self._ml_thread: threading.Thread | None = None
+        self._ml_lock = threading.Lock()
+        self._start_multilingual()
 
     @classmethod
     def open(
@@ -60,15 +71,27 @@ class LiveIndex:
         encoder: Encoder | None = None,
         index_dir: Path | None = None,
         progress: store.Progress | None = None,
+        multilingual_progress: store.Progress | None = None,
     ) -> LiveIndex:
-        """Load the persisted index, bringing it up to date with the corpus first."""
+        """Load the persisted index, bringing it up to date with the corpus first.
+
+        The multilingual vectors follow in a background thread (``multilingual_progress``
+        counts their passages); the index answers English questions meanwhile.
+        """
         encoder = encoder or open_encoder(settings)
         index_dir = index_dir or settings.data_dir / "index"
         loaded = StoryCache()
         data, report = refresh(settings, encoder, index_dir, progress=progress, cache=loaded)
         if report.touched:
             log.info("index updated: %s", report.describe())
-        return cls(settings, encoder, data, index_dir=index_dir, loaded=loaded)
+        return cls(
+            settings,
+            encoder,
+            data,
+            index_dir=index_dir,
+            loaded=loaded,
+            multilingual_progress=multilingual_progress,
+        )
 
     @property
     def snapshot(self) -> Snapshot:
@@ -87,7 +110,70 @@ class LiveIndex:
             )
             if report.touched:
                 self._snapshot = self._calibrated(data)
+                self._start_multilingual()
             return report
+
+    @property
+    def multilingual_building(self) -> bool:
+        """Whether the multilingual vectors are being built (non-English is searched in English)."""
+        thread = self._ml_thread
+        return thread is not None and thread.is_alive()
+
+    def wait_multilingual(self, timeout: float | None = None) -> bool:
+        """Wait for the multilingual vectors; whether the multilingual path is ready."""
+        thread = self._ml_thread
+        if thread is not None:
+            thread.join(timeout)
+        return self._snapshot.multilingual is not None
+
+    def _start_multilingual(self) -> None:
+        if not self.settings.multilingual_for(len(self._snapshot.data.passages)):
+            return
+        thread = threading.Thread(
+            target=self._build_multilingual,
+            args=(self._snapshot.data,),
+            name="multilingual-vectors",
+            daemon=True,
+        )
+        self._ml_thread = thread
+        thread.start()
+
+    def _build_multilingual(self, data: store.IndexData) -> None:
+        """Embed the passages with e5 and swap in the multilingual view (a worker thread)."""
+        try:
+            with self._ml_lock:
+                if self._e5 is None:
+                    from retrieval.e5_encoder import shared_encoder
+
+                    self._e5 = shared_encoder()
+                built = multilingual.build_vectors(
+                    data,
+                    self._e5,
+                    self.index_dir,
+                    batch_size=self.settings.encode_batch_size,
+                    progress=self._ml_progress,
+                )
+                snapshot = self._snapshot
+                if snapshot.data is not data:
+                    return  # a reload replaced the index; its own build follows
+                cross = multilingual.cross_lingual(
+                    snapshot,
+                    built,
+                    self._e5,
+                    self.index_dir,
+                    null_quantile=self.settings.null_quantile,
+                    candidates=self.settings.candidates,
+                    min_coverage=self.settings.min_coverage,
+                )
+                if self._snapshot is snapshot:
+                    self._snapshot = replace(snapshot, multilingual=cross)
+            log.info(
+                "multilingual vectors ready: %d passages embedded in %.1f s",
+                built.embedded_passages,
+                built.seconds,
+            )
+        except Exception:
+            log.exception("multilingual vectors failed; non-English questions stay in English")
 
     def _calibrated(self, data: store.IndexData) -> Snapshot:
         snapshot = make_snapshot(data, self.encoder)

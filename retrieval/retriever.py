@@ -19,6 +19,7 @@ from retrieval.indexing import UpdateReport
 from retrieval.live import LiveIndex, OpenArgs
 from retrieval.results import Answer, StoryInfo
 from retrieval.settings import RetrievalSettings
+from retrieval.transliteration import latinise
 
 
 class Retriever:
@@ -64,7 +65,8 @@ class Retriever:
     def find_stories(self, text: str) -> list[StoryInfo]:
         """Stories that ``text`` names by artist, band or alias, best match first."""
         snapshot = self.index.snapshot
-        return [snapshot.stories[sid] for sid, _ in snapshot.matcher.find(text)]
+        named = latinise(text, snapshot.name_words)  # Cyrillic names read in Latin letters
+        return [snapshot.stories[sid] for sid, _ in snapshot.matcher.find(named)]
 
     def search(self, question: str, **options: Unpack[SearchArgs]) -> Answer:
         """Answer ``question`` with up to ``k`` passages, skipping the first ``offset``.

@@ -59,6 +59,18 @@ class RetrievalSettings(BaseModel):
     # Candidates taken from each retriever before fusion.
     candidates: int = Field(default=50, ge=5, le=1000)
     encode_batch_size: int = Field(default=32, ge=1, le=1024)
+    # Questions in Russian and Kazakh, searched with multilingual-e5 vectors stored beside
+    # the MiniLM ones: "on", "off", or "auto" (on while the corpus has at most
+    # multilingual_max_passages passages: e5 embeds a passage and its sentences in
+    # 0.5-2 s, built in the background while English answers already work).
+    multilingual: Literal["auto", "on", "off"] = "auto"
+    multilingual_max_passages: int = Field(default=1000, ge=0)
+
+    def multilingual_for(self, passages: int) -> bool:
+        """Whether an index of ``passages`` passages gets its multilingual vectors."""
+        if self.multilingual == "auto":
+            return passages <= self.multilingual_max_passages
+        return self.multilingual == "on"
 
     def resolved(self, root: Path) -> RetrievalSettings:
         """Return a copy whose relative directories are resolved against ``root``."""

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,10 @@ from retrieval.embedding import Encoder
 from retrieval.lexical import LexicalIndex
 from retrieval.results import StoryInfo
 from retrieval.spelling import Speller
+from retrieval.text import fold
+
+if TYPE_CHECKING:
+    from retrieval.multilingual import CrossLingual
 
 # Passages whose sentences' search terms are kept, for choosing the best sentence quickly.
 SENTENCE_TERMS_CACHED = 4096
@@ -41,6 +46,10 @@ class Snapshot:
     sentence_terms: Callable[[int], tuple[frozenset[str], ...]]
     # Relevance an answer must reach (see retrieval.relevance); 1.0 until calibrated.
     min_dense: float = 1.0
+    # The folded words of the stories' names, for reading Cyrillic names in Latin.
+    name_words: frozenset[str] = frozenset()
+    # The multilingual view, once its vectors are built (see retrieval.multilingual).
+    multilingual: CrossLingual | None = None
 
     def indexed_text(self, passage_id: int) -> str:
         """A passage's text as the lexical index sees it: with its story's names."""
@@ -72,6 +81,9 @@ def make_snapshot(data: store.IndexData, encoder: Encoder) -> Snapshot:
             k: np.array(v, dtype=np.int64) for k, v in rows_by_story(data.passages).items()
         },
         sentence_terms=sentence_terms,
+        name_words=frozenset(
+            w for s in data.stories for n in s.names for w in re.findall(r"\w+", fold(n))
+        ),
     )
 
 

@@ -61,7 +61,9 @@ def encoder(retrieval_settings: RetrievalSettings) -> Encoder:
 @pytest.fixture(scope="session")
 def retriever(retrieval_settings: RetrievalSettings, encoder: Encoder) -> Iterator[Retriever]:
     """One real retriever over the seed stories, shared by the whole session (read-only)."""
-    yield Retriever.open(retrieval_settings, encoder=encoder)
+    opened = Retriever.open(retrieval_settings, encoder=encoder)
+    opened.index.wait_multilingual()  # Russian and Kazakh questions too, from the start
+    yield opened
 
 
 class GatedEncoder:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.chat.i18n import gettext
 from bot.chat.texts import (
     COMMAND_SEPARATOR,
     EXAMPLE_QUESTION,
@@ -94,11 +95,14 @@ def public_commands() -> tuple[Command, ...]:
     return tuple(command for command in COMMANDS if not command.admin_only)
 
 
-def help_text(*, admin: bool) -> str:
+def help_text(*, admin: bool, language: str = "en") -> str:
     """What /help says: the introduction, then the commands (admin-only ones only to admins)."""
     shown = COMMANDS if admin else public_commands()
-    lines = [HELP_LINE.format(usage=c.usage, description=c.description) for c in shown]
-    return "\n".join([HELP_INTRO, "", HELP_COMMANDS, *lines])
+    lines = [
+        HELP_LINE.format(usage=c.usage, description=gettext(language, c.description)) for c in shown
+    ]
+    intro, heading = gettext(language, HELP_INTRO), gettext(language, HELP_COMMANDS)
+    return "\n".join([intro, "", heading, *lines])
 
 
 def unknown_command(name: str) -> str:

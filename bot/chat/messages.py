@@ -58,6 +58,9 @@ class Incoming:
     # counted by its own limit (chat.rate_limit_inline_queries), not the question limit.
     inline: bool = False
     private: bool = False  # a one-to-one chat with the bot (not a group), for the question log
+    # The language the platform reports for the user (Telegram language_code, Discord
+    # locale); the bot replies in the question's language first (see bot.chat.i18n).
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from bot.chat.conversations import (
     new_answer_id,
 )
 from bot.chat.feedback import FeedbackStore, Vote
+from bot.chat.i18n import gettext, language_of, supported
 from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
 from bot.chat.questionlog import QuestionLog, forget_person
 from bot.chat.ratelimit import Limiter, RateLimiter
@@ -200,20 +201,25 @@ class ChatService:
         # it holds something relevant, and from all stories otherwise (see bot.chat.topics).
         answer = await self.retriever.asearch(question, k=k, prefer_story=topic)
         self.topics.after(message, answer, topic)
+        language = language_of(question, message.language)
+
+        def say(text: str) -> str:
+            return gettext(language, text)
+
         if not answer.found:
-            text = NO_ANSWER.format(question=question)
+            text = say(NO_ANSWER).format(question=question)
             if answer.passed_over is not None:
                 artist = answer.passed_over.artist
-                text = NOT_IN_STORY_NOR_ELSEWHERE.format(artist=artist, question=question)
+                text = say(NOT_IN_STORY_NOR_ELSEWHERE).format(artist=artist, question=question)
             return Reply(ReplyKind.NO_ANSWER, text, question=question)
         notes = []
         if answer.followed is not None:
-            notes.append(FOLLOW_UP.format(artist=answer.followed.artist))
+            notes.append(say(FOLLOW_UP).format(artist=answer.followed.artist))
         elif answer.passed_over is not None:
             other = answer.hits[0].artist
-            notes.append(NOT_IN_STORY.format(artist=answer.passed_over.artist, other=other))
+            notes.append(say(NOT_IN_STORY).format(artist=answer.passed_over.artist, other=other))
         if answer.corrected:
-            notes.append(CORRECTED.format(question=answer.corrected))
+            notes.append(say(CORRECTED).format(question=answer.corrected))
         story_id = answer.followed.story_id if answer.followed else None
         return self._reply(
             message.platform,
@@ -305,7 +311,8 @@ class ChatService:
         )
 
     async def _help_command(self, _: str, message: Incoming) -> Reply:
-        return Reply(ReplyKind.INFO, help_text(admin=message.is_admin))
+        language = supported(message.language)
+        return Reply(ReplyKind.INFO, help_text(admin=message.is_admin, language=language))
 
     async def _start_command(self, _: str, message: Incoming) -> Reply:
         self.topics.clear(message)

@@ -185,6 +185,7 @@ class ArtistBot(discord.Client):
             text=text,
             is_admin=self.is_admin(interaction.user),
             private=interaction.guild_id is None,
+            language=str(locale) if (locale := getattr(interaction, "locale", None)) else None,
         )
 
     async def respond(

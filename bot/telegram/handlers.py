@@ -150,6 +150,7 @@ def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> 
         text=text,
         is_admin=user_id in _settings(context).telegram.admins,
         private=chat is not None and chat.type == ChatType.PRIVATE,
+        language=user.language_code if user else None,
     )
 
 
