@@ -23,12 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.embedding import TokenCounting, normalise
+from retrieval.embedding import Part, TokenCounting, embed_cut_parts, normalise, pool_parts
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = 1
+# 2: the token vectors are a second output, for parts of a text (encode_parts).
+EXPORT_VERSION = 2
 MODEL_FILE = "model.onnx"
+# The exported model's outputs: the sentence vector, and each token's (before pooling).
+SENTENCE_OUTPUT = "sentence_embedding"
+TOKEN_OUTPUT = "token_embeddings"
 QUANTISED_FILE = "model.int8.onnx"
 
 
@@ -99,6 +103,48 @@ class OnnxEncoder(TokenCounting):
             out[i :: len(lanes)] = part
         return out
 
+    def encode_parts(
+        self,
+        texts: Sequence[str],
+        parts: Sequence[Sequence[Part]],
+        *,
+        queries: bool = False,
+        batch_size: int = 32,
+    ) -> list[np.ndarray]:
+        """Each text's vector and its parts' (see :meth:`.Encoder.encode_parts`).
+
+        Questions (``queries``) go one per call through the query model, on the lanes
+        when there are several, as :meth:`encode_queries` does.
+        """
+        if queries and self._query_model != self._passage_model:
+            self._session(self._query_model)
+            items = list(zip(texts, parts, strict=True))
+            if self._threads == 1 or len(items) <= 1:
+                session = self._session(self._query_model)
+                pooled = [self._run_parts(session, [t], [p])[0] for t, p in items]
+            else:
+                pool, sessions = self._lanes()
+                lanes = sessions[: len(items)]
+                chunks = [items[i :: len(lanes)] for i in range(len(lanes))]
+                done = list(pool.map(self._parts_lane, lanes, chunks))
+                pooled = [done[i % len(lanes)][i // len(lanes)] for i in range(len(items))]
+        else:
+            model = self._query_model if queries else self._passage_model
+            session = self._session(model)
+            pooled = [np.empty(0)] * len(texts)
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            for begin in range(0, len(order), batch_size):
+                rows = order[begin : begin + batch_size]
+                batch = self._run_parts(session, [texts[i] for i in rows], [parts[i] for i in rows])
+                for i, result in zip(rows, batch, strict=True):
+                    pooled[i] = result
+        return embed_cut_parts(self, texts, parts, pooled, queries=queries)
+
+    def _parts_lane(
+        self, session: Any, items: Sequence[tuple[str, Sequence[Part]]]
+    ) -> list[np.ndarray]:
+        return [self._run_parts(session, [text], [parts])[0] for text, parts in items]
+
     def _lanes(self) -> tuple[ThreadPoolExecutor, list[Any]]:
         """The lane threads and their single-threaded query sessions, made on first use."""
         with self._opening:
@@ -131,15 +177,28 @@ class OnnxEncoder(TokenCounting):
         return session
 
     def _run(self, session: Any, texts: list[str]) -> np.ndarray:
+        vectors = session.run([SENTENCE_OUTPUT], self._feeds(texts)[0])[0]
+        return normalise(np.asarray(vectors, dtype=np.float32))
+
+    def _run_parts(
+        self, session: Any, texts: list[str], parts: Sequence[Sequence[Part]]
+    ) -> list[np.ndarray]:
+        feeds, encodings = self._feeds(texts)
+        vectors, tokens = session.run([SENTENCE_OUTPUT, TOKEN_OUTPUT], feeds)
+        whole = normalise(np.asarray(vectors, dtype=np.float32))
+        return [
+            np.vstack([whole[i : i + 1], pool_parts(tokens[i], encoding.offsets, parts[i])])
+            for i, encoding in enumerate(encodings)
+        ]
+
+    def _feeds(self, texts: list[str]) -> tuple[dict[str, np.ndarray], list[Any]]:
         encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
         feeds = {
-            "input_ids": ids,
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
-        vectors = session.run(None, {k: feeds[k] for k in self._inputs})[0]
-        return normalise(np.asarray(vectors, dtype=np.float32))
+        return {k: feeds[k] for k in self._inputs}, encodings
 
 
 def _open_session(model: Path, threads: int) -> Any:
@@ -170,14 +229,16 @@ def export_onnx(model_dir: Path, export_dir: Path) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+        def forward(self, *tensors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             out = self.model(dict(zip(inputs, tensors, strict=True)))
-            return torch.nn.functional.normalize(out["sentence_embedding"], p=2, dim=1)
+            sentence = torch.nn.functional.normalize(out["sentence_embedding"], p=2, dim=1)
+            return sentence, out["token_embeddings"]
 
     export_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=export_dir.parent))
     axes: dict[str, dict[int, str]] = {k: {0: "batch", 1: "tokens"} for k in inputs}
-    axes["sentence_embedding"] = {0: "batch"}
+    axes[SENTENCE_OUTPUT] = {0: "batch"}
+    axes[TOKEN_OUTPUT] = {0: "batch", 1: "tokens"}
     try:
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
@@ -186,7 +247,7 @@ def export_onnx(model_dir: Path, export_dir: Path) -> None:
                 tuple(features[k] for k in inputs),
                 str(tmp / "model.onnx"),
                 input_names=inputs,
-                output_names=["sentence_embedding"],
+                output_names=[SENTENCE_OUTPUT, TOKEN_OUTPUT],
                 dynamic_axes=axes,
                 opset_version=17,
                 dynamo=False,

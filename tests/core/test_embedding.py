@@ -61,3 +61,45 @@ def test_the_int8_copy_is_made_once_next_to_the_export(
 
     assert copies[0].stat().st_mtime_ns == made
     assert not [p for p in copies[0].parent.iterdir() if p.name.startswith(".")]
+
+
+# --- parts of a text from its own forward pass ------------------------------------------------
+
+STORY = (
+    "Her grandmother played the balalaika by the fire every night. "
+    "Years later the band toured Europe and sold out every hall."
+)
+FIRST, SECOND = (0, 61), (62, len(STORY))
+
+
+def test_a_text_and_its_parts_come_from_one_pass(encoder: Encoder) -> None:
+    [rows] = encoder.encode_parts([STORY], [[(FIRST,), (SECOND,)]])
+
+    assert rows.shape == (3, encoder.dimension)
+    assert np.allclose(rows[0], encoder.encode([STORY])[0], atol=1e-5)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    alone = encoder.encode([STORY[slice(*FIRST)], STORY[slice(*SECOND)]])
+    # Each part reads like its own sentence, not like the other one.
+    similarity = rows[1:] @ alone.T
+    assert similarity[0, 0] > similarity[0, 1] and similarity[1, 1] > similarity[1, 0]
+
+
+def test_parts_agree_across_backends(
+    encoder: Encoder, retrieval_settings: RetrievalSettings
+) -> None:
+    reference = open_encoder(retrieval_settings.model_copy(update={"backend": "torch"}))
+
+    [ours] = encoder.encode_parts([STORY], [[(FIRST,), (SECOND,)]])
+    [theirs] = reference.encode_parts([STORY], [[(FIRST,), (SECOND,)]])
+
+    assert (ours * theirs).sum(axis=1).min() > 0.999
+
+
+def test_a_part_past_the_token_limit_is_embedded_alone(encoder: Encoder) -> None:
+    filler = "word " * (encoder.max_tokens + 20)
+    tail = "The dombra was her first instrument."
+    text = filler + tail
+
+    [rows] = encoder.encode_parts([text], [[((len(filler), len(text)),)]])
+
+    assert np.allclose(rows[1], encoder.encode([tail])[0], atol=1e-5)
