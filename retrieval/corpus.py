@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.artists import derive_names
+from retrieval.derived_names import derive_names
 from retrieval.results import StoryInfo
 from retrieval.text import repair
 
