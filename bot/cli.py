@@ -93,25 +93,12 @@ def open_retriever(settings: Settings, *, progress: bool = False) -> Retriever:
     are printed above it, never through it.
     """
     from retrieval import Retriever
-    from retrieval.models import export_needed
 
     if not progress:
         return Retriever.open(settings.retrieval)
-    from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
+    from bot.progress import open_with_progress
 
-    if export_needed(settings.retrieval):
-        click.echo("Preparing the model for this machine (once; about half a minute)…", err=True)
-    with (
-        logging_redirect_tqdm(),
-        tqdm(unit=" passages", desc="indexing", disable=None, leave=False) as bar,
-    ):
-
-        def report(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        return Retriever.open(settings.retrieval, progress=report)
+    return open_with_progress(settings)
 
 
 def open_chat(settings: Settings, retriever: Retriever) -> ChatService:
@@ -127,13 +114,20 @@ def open_chat(settings: Settings, retriever: Retriever) -> ChatService:
 @cli.command()
 @click.pass_obj
 def index(settings: Settings) -> None:
-    """Build the index, or update it for added, changed and removed stories."""
-    retriever = open_retriever(settings, progress=True)
+    """Build the index, or update it for added, changed and removed stories.
+
+    Then the multilingual vectors (Russian and Kazakh questions), with their own bar.
+    """
+    from bot.progress import Counter, open_with_progress, wait_for_multilingual
+
+    counter = Counter()
+    retriever = open_with_progress(settings, multilingual=counter)
     passages = sum(s.passages for s in retriever.stories)
     click.echo(
         f"index ready: {len(retriever.stories)} stories, {passages} passages "
         f"in {settings.retrieval.data_dir / 'index'}"
     )
+    click.echo(wait_for_multilingual(retriever, counter))
 
 
 @cli.command()

@@ -75,14 +75,17 @@ def evaluate(
     whole set, and under ``languages`` the same figures for each question language.
     """
     questions = list(questions)
-    if all(detect(q.question) == "en" for q in questions):
+    english_only = all(detect(q.question) == "en" for q in questions)
+    if english_only:
         # English only: the multilingual vectors would only cost time (and skew latency).
         settings = settings.model_copy(update={"multilingual": "off"})
     with tempfile.TemporaryDirectory(prefix="artistbot-eval-") as tmp:
         if retriever is None:
             retriever = Retriever.open(settings, index_dir=Path(tmp) / "index")
-        # Non-English questions are measured on the multilingual path, once it is built.
-        retriever.index.wait_multilingual()
+        # Non-English questions are measured on the multilingual path, once it is built
+        # (English ones never wait for it: a retriever handed in may still be building it).
+        if not english_only:
+            retriever.index.wait_multilingual()
         depth = max(k, MRR_DEPTH)
         for q in questions[:5]:  # warm up caches and the model
             retriever.search(q.question, k=depth)

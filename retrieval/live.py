@@ -61,6 +61,8 @@ class LiveIndex:
         self._ml_progress = multilingual_progress
         self._ml_thread: threading.Thread | None = None
         self._ml_lock = threading.Lock()
+        # What the last multilingual build did (passages embedded, seconds), once it is done.
+        self.multilingual_result: multilingual.BuildResult | None = None
         self._start_multilingual()
 
     @classmethod
@@ -153,6 +155,7 @@ class LiveIndex:
                     batch_size=self.settings.encode_batch_size,
                     progress=self._ml_progress,
                 )
+                self.multilingual_result = built
                 snapshot = self._snapshot
                 if snapshot.data is not data:
                     return  # a reload replaced the index; its own build follows

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.chat.i18n import gettext
+from bot.chat.i18n import gettext, translate
 from bot.chat.texts import (
     COMMAND_SEPARATOR,
     EXAMPLE_QUESTION,
@@ -105,7 +105,7 @@ def help_text(*, admin: bool, language: str = "en") -> str:
     return "\n".join([intro, "", heading, *lines])
 
 
-def unknown_command(name: str) -> str:
+def unknown_command(name: str, language: str = "en") -> str:
     """What the bot says to ``/name`` that is no command of the table: the ones it has."""
     listed = COMMAND_SEPARATOR.join(f"/{command.name}" for command in public_commands())
-    return UNKNOWN_COMMAND.format(name=name.lower().lstrip("/"), commands=listed)
+    return translate(language, UNKNOWN_COMMAND, name=name.lower().lstrip("/"), commands=listed)

@@ -44,6 +44,11 @@ def gettext(language: str, message: str) -> str:
     return _catalog(language).get(message) or message
 
 
+def translate(language: str, message: str, /, **fields: object) -> str:
+    """``message`` in ``language``, its ``{fields}`` filled in after translation."""
+    return gettext(language, message).format(**fields)
+
+
 @cache
 def _catalog(language: str) -> dict[str, str]:
     path = resources.files("bot.chat").joinpath("locale", language, "LC_MESSAGES", f"{DOMAIN}.po")

@@ -71,6 +71,7 @@ class ActionRequest:
     answer_id: str
     chat_id: str
     user_id: str
+    language: str | None = None  # the platform's language for the user, as on Incoming
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,8 @@ class Reply:
     answer_id: str | None = None  # set on answers that can take actions
     actions: tuple[ActionKind, ...] = ()  # buttons to show
     question: str = ""  # the question as searched, for headers
+    # The language of the bot's words in it ("en", "ru", "kk"): renderers label buttons in it.
+    language: str = "en"
 
     @property
     def is_answer(self) -> bool:

@@ -22,14 +22,14 @@ from bot.chat.conversations import (
     new_answer_id,
 )
 from bot.chat.feedback import FeedbackStore, Vote
-from bot.chat.i18n import gettext, language_of, supported
+from bot.chat.gate import QuestionGate, refusal
+from bot.chat.i18n import gettext, language_of, supported, translate
 from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
 from bot.chat.questionlog import QuestionLog, forget_person
-from bot.chat.ratelimit import Limiter, RateLimiter
+from bot.chat.ratelimit import Limiter
 from bot.chat.texts import (
     ASK_FIRST,
     CORRECTED,
-    EMPTY,
     FOLLOW_UP,
     FORGOTTEN,
     FORGOTTEN_NOTHING,
@@ -38,13 +38,11 @@ from bot.chat.texts import (
     NOT_ADMIN,
     NOT_IN_STORY,
     NOT_IN_STORY_NOR_ELSEWHERE,
-    RATE_LIMITED,
     RELOADED,
     RELOADED_NOTHING,
     STALE,
     THANKS_DOWN,
     THANKS_UP,
-    TOO_LONG,
     UNKNOWN_ARTIST,
     USAGE,
     about_artist,
@@ -56,9 +54,6 @@ from retrieval import Answer, Retriever
 from retrieval.text import clean
 
 log = logging.getLogger(__name__)
-
-# Local, single-user front ends are not rate limited.
-UNLIMITED_PLATFORMS = frozenset({"repl", "web"})
 
 # A command's handler: its argument text (cleaned, stripped) and the message, to a reply.
 CommandHandler = Callable[[str, Incoming], Awaitable[Reply]]
@@ -90,17 +85,7 @@ class ChatService:
         self.questions = questions  # the private question log, when kept
         self.conversations: ConversationStore = conversations or MemoryConversations()
         self.topics = Topics(self.conversations, idle_seconds=settings.chat.topic_minutes * 60)
-        self.limiter: Limiter = limiter or RateLimiter(
-            settings.chat.rate_limit_questions,
-            settings.chat.rate_limit_seconds,
-            storage=settings.chat.rate_limit_storage,
-        )
-        self.inline_limiter: Limiter = inline_limiter or RateLimiter(
-            settings.chat.rate_limit_inline_queries,
-            settings.chat.rate_limit_seconds,
-            storage=settings.chat.rate_limit_storage,
-            name="inline",
-        )
+        self.gate = QuestionGate(settings, limiter=limiter, inline_limiter=inline_limiter)
         self._handlers: dict[str, CommandHandler] = {
             "ask": self._ask_command,
             "more": self._more_command,
@@ -117,11 +102,12 @@ class ChatService:
     async def handle(self, message: Incoming, *, k: int | None = None) -> Reply:
         """Answer a plain question (not a command); ``k`` overrides passages per answer."""
         question = clean(message.text).strip()
-        refusal = self._check_question(question, message)
-        if refusal is not None:
-            return refusal
+        language = language_of(question, message.language)
+        refused = self.gate.check(question, message, language)
+        if refused is not None:
+            return refused
         started = time.perf_counter()
-        reply = await self._answer(message, question, k=k)
+        reply = await self._answer(message, question, language, k=k)
         if self.questions is not None:  # queued: written off the event loop
             self.questions.record(message, reply, time.perf_counter() - started)
         return reply
@@ -132,13 +118,14 @@ class ChatService:
         Admin-only commands are refused to others; a missing argument gets the usage.
         """
         command = command_named(name)
-        if command is None:
-            return Reply(ReplyKind.INFO, unknown_command(name))
-        if command.admin_only and not message.is_admin:
-            return Reply(ReplyKind.REFUSED, NOT_ADMIN.format(name=command.name))
         args = clean(args).strip()
+        language = language_of(args, message.language)
+        if command is None:
+            return Reply(ReplyKind.INFO, unknown_command(name, language), language=language)
+        if command.admin_only and not message.is_admin:
+            return refusal(language, NOT_ADMIN, name=command.name)
         if command.argument is not None and not args:
-            return Reply(ReplyKind.REFUSED, self._usage(command))
+            return refusal(language, USAGE, **self._usage(command))
         return await self._handlers[command.name](args, message)
 
     async def act(self, request: ActionRequest, *, platform: str | None = None) -> Reply:
@@ -149,9 +136,10 @@ class ChatService:
             or record.chat_id != request.chat_id
             or (platform is not None and record.platform != platform)
         ):
-            return Reply(ReplyKind.REFUSED, STALE)
+            return refusal(supported(request.language), STALE)
+        language = language_of(record.question, request.language)  # the answer's language
         if request.kind is ActionKind.MORE:
-            return await self._more(record, request)
+            return await self._more(record, request, language)
         vote = 1 if request.kind is ActionKind.HELPFUL else -1
         await asyncio.to_thread(
             self.feedback.record,
@@ -168,7 +156,7 @@ class ChatService:
         )
         if self.questions is not None:
             self.questions.vote(record.answer_id, vote)
-        return Reply(ReplyKind.INFO, THANKS_UP if vote > 0 else THANKS_DOWN)
+        return self._info(language, THANKS_UP if vote > 0 else THANKS_DOWN)
 
     def artist_names(self) -> list[str]:
         """Every artist's name, for autocomplete."""
@@ -176,32 +164,18 @@ class ChatService:
 
     # -- questions ---------------------------------------------------------------------------
 
-    def _check_question(self, question: str, message: Incoming) -> Reply | None:
-        if not question:
-            return Reply(ReplyKind.REFUSED, EMPTY)
-        limit = self.settings.chat.max_question_chars
-        if len(question) > limit:
-            return Reply(ReplyKind.REFUSED, TOO_LONG.format(length=len(question), limit=limit))
-        # An inline query is a pause in typing, not a question sent: its own, larger limit.
-        limiter = self.inline_limiter if message.inline else self.limiter
-        return self._check_rate(message.platform, message.user_id, limiter)
+    @staticmethod
+    def _info(language: str, message: str, /, **fields: object) -> Reply:
+        return Reply(ReplyKind.INFO, translate(language, message, **fields), language=language)
 
-    def _check_rate(
-        self, platform: str, user_id: str, limiter: Limiter | None = None
-    ) -> Reply | None:
-        limiter = limiter or self.limiter
-        if platform in UNLIMITED_PLATFORMS or limiter.allow(platform, user_id):
-            return None
-        seconds = limiter.retry_after(platform, user_id)
-        return Reply(ReplyKind.REFUSED, RATE_LIMITED.format(seconds=seconds))
-
-    async def _answer(self, message: Incoming, question: str, *, k: int | None) -> Reply:
+    async def _answer(
+        self, message: Incoming, question: str, language: str, *, k: int | None
+    ) -> Reply:
         topic = self.topics.current(message)
         # One core call: a question naming nobody is answered from the topic's story when
         # it holds something relevant, and from all stories otherwise (see bot.chat.topics).
         answer = await self.retriever.asearch(question, k=k, prefer_story=topic)
         self.topics.after(message, answer, topic)
-        language = language_of(question, message.language)
 
         def say(text: str) -> str:
             return gettext(language, text)
@@ -211,7 +185,7 @@ class ChatService:
             if answer.passed_over is not None:
                 artist = answer.passed_over.artist
                 text = say(NOT_IN_STORY_NOR_ELSEWHERE).format(artist=artist, question=question)
-            return Reply(ReplyKind.NO_ANSWER, text, question=question)
+            return Reply(ReplyKind.NO_ANSWER, text, question=question, language=language)
         notes = []
         if answer.followed is not None:
             notes.append(say(FOLLOW_UP).format(artist=answer.followed.artist))
@@ -230,19 +204,20 @@ class ChatService:
             offset=0,
             k=k,
             text=" ".join(notes),
+            language=language,
         )
 
-    async def _more(self, record: AnswerRecord, request: ActionRequest) -> Reply:
-        refusal = self._check_rate(record.platform, request.user_id)
-        if refusal is not None:
-            return refusal
+    async def _more(self, record: AnswerRecord, request: ActionRequest, language: str) -> Reply:
+        refused = self.gate.check_rate(record.platform, request.user_id, language)
+        if refused is not None:
+            return refused
         if record.remaining <= 0:
-            return Reply(ReplyKind.INFO, NO_MORE)
+            return self._info(language, NO_MORE)
         answer = await self.retriever.asearch(
             record.question, k=record.k, offset=record.next_offset, story_id=record.story_id
         )
         if not answer.found:
-            return Reply(ReplyKind.INFO, NO_MORE)
+            return self._info(language, NO_MORE)
         return self._reply(
             record.platform,
             record.chat_id,
@@ -251,6 +226,7 @@ class ChatService:
             answer,
             offset=record.next_offset,
             k=record.k,
+            language=language,
         )
 
     def _reply(
@@ -264,6 +240,7 @@ class ChatService:
         offset: int,
         k: int | None,
         text: str = "",
+        language: str = "en",
     ) -> Reply:
         top = answer.hits[0]
         record = AnswerRecord(
@@ -287,16 +264,18 @@ class ChatService:
             answer_id=record.answer_id,
             actions=(*actions, ActionKind.HELPFUL, ActionKind.UNHELPFUL),
             question=question,
+            language=language,
         )
 
     # -- commands ----------------------------------------------------------------------------
 
-    def _usage(self, command: Command) -> str:
+    def _usage(self, command: Command) -> dict[str, str]:
+        """The fields of the usage hint of ``command``."""
         assert command.argument is not None
         example = command.argument.example
         if command.argument.suggests_artists and self.retriever.stories:
             example = self.artist_names()[0]
-        return USAGE.format(usage=command.usage, name=command.name, example=example)
+        return {"usage": command.usage, "name": command.name, "example": example}
 
     async def _ask_command(self, question: str, message: Incoming) -> Reply:
         return await self.handle(replace(message, text=question))
@@ -304,48 +283,55 @@ class ChatService:
     async def _more_command(self, _: str, message: Incoming) -> Reply:
         last = self.conversations.last_answer(message.platform, message.chat_id)
         if last is None:
-            return Reply(ReplyKind.INFO, ASK_FIRST)
-        return await self.act(
-            ActionRequest(ActionKind.MORE, last, message.chat_id, message.user_id),
-            platform=message.platform,
+            return self._info(supported(message.language), ASK_FIRST)
+        request = ActionRequest(
+            ActionKind.MORE, last, message.chat_id, message.user_id, message.language
         )
+        return await self.act(request, platform=message.platform)
 
     async def _help_command(self, _: str, message: Incoming) -> Reply:
         language = supported(message.language)
-        return Reply(ReplyKind.INFO, help_text(admin=message.is_admin, language=language))
+        text = help_text(admin=message.is_admin, language=language)
+        return Reply(ReplyKind.INFO, text, language=language)
 
     async def _start_command(self, _: str, message: Incoming) -> Reply:
         self.topics.clear(message)
         return await self._help_command(_, message)
 
     async def _artists_command(self, _: str, message: Incoming) -> Reply:
-        return Reply(ReplyKind.INFO, artists_list(self.retriever.stories))
+        language = supported(message.language)
+        text = artists_list(self.retriever.stories, language)
+        return Reply(ReplyKind.INFO, text, language=language)
 
     async def _about_command(self, name: str, message: Incoming) -> Reply:
+        language = language_of(name, message.language)
         if len(name) > self.settings.chat.max_question_chars:
-            return Reply(ReplyKind.REFUSED, UNKNOWN_ARTIST.format(name=name[:40] + "…"))
+            return refusal(language, UNKNOWN_ARTIST, name=name[:40] + "…")
         stories = self.retriever.find_stories(name)
         if not stories:
-            return Reply(ReplyKind.INFO, UNKNOWN_ARTIST.format(name=name))
+            return self._info(language, UNKNOWN_ARTIST, name=name)
         story = stories[0]
         self.topics.set(message, story.story_id)
-        return Reply(ReplyKind.INFO, about_artist(story))
+        return Reply(ReplyKind.INFO, about_artist(story, language), language=language)
 
     async def _reload_command(self, _: str, message: Incoming) -> Reply:
         report = await asyncio.to_thread(self.retriever.reload)
         log.info("reload by %s:%s: %s", message.platform, message.user_id, report)
+        language = supported(message.language)
         if not report.touched:
-            return Reply(ReplyKind.INFO, RELOADED_NOTHING)
-        return Reply(
-            ReplyKind.INFO,
-            RELOADED.format(
-                added=len(report.added),
-                changed=len(report.changed),
-                removed=len(report.removed),
-                total=len(self.retriever.stories),
-            ),
+            return self._info(language, RELOADED_NOTHING)
+        return self._info(
+            language,
+            RELOADED,
+            added=len(report.added),
+            changed=len(report.changed),
+            removed=len(report.removed),
+            total=len(self.retriever.stories),
         )
 
     async def _forgetme_command(self, _: str, message: Incoming) -> Reply:
         count = await forget_person(self.feedback, self.questions, message)
-        return Reply(ReplyKind.INFO, FORGOTTEN.format(count=count) if count else FORGOTTEN_NOTHING)
+        language = supported(message.language)
+        if not count:
+            return self._info(language, FORGOTTEN_NOTHING)
+        return self._info(language, FORGOTTEN, count=count)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.chat.i18n import gettext
 from bot.chat.messages import ActionKind
 
 if TYPE_CHECKING:
@@ -106,26 +107,38 @@ BUTTONS = {
 }
 
 
-def artists_list(stories: Sequence[StoryInfo]) -> str:
+def button_label(kind: ActionKind, language: str = "en") -> ButtonLabel:
+    """The label of ``kind``'s button in ``language`` (the emoji stays)."""
+    label = BUTTONS[kind]
+    return ButtonLabel(gettext(language, label.text), label.emoji)
+
+
+def artists_list(stories: Sequence[StoryInfo], language: str = "en") -> str:
     """What /artists says: every artist (and band) the stories are about, by name."""
     if not stories:
-        return NO_ARTISTS
-    lines = [ARTISTS_ONE if len(stories) == 1 else ARTISTS_MANY.format(count=len(stories))]
+        return gettext(language, NO_ARTISTS)
+    many = gettext(language, ARTISTS_MANY).format(count=len(stories))
+    lines = [gettext(language, ARTISTS_ONE) if len(stories) == 1 else many]
     for story in sorted(stories, key=lambda s: s.artist.casefold()):
         line = ARTIST_WITH_BAND if story.band else ARTIST_LINE
         lines.append(line.format(artist=story.artist, band=story.band))
     return "\n".join(lines)
 
 
-def about_artist(story: StoryInfo) -> str:
+def about_artist(story: StoryInfo, language: str = "en") -> str:
     """What /about says of one artist: band, other names, the story."""
+
+    def say(text: str) -> str:
+        return gettext(language, text)
+
     lines = [story.artist]
     if story.band:
-        lines.append(ABOUT_BAND.format(band=story.band))
+        lines.append(say(ABOUT_BAND).format(band=story.band))
     others = [n for n in story.aliases if n not in (story.artist, story.band)]
     if others:
-        lines.append(ABOUT_ALIASES.format(names=", ".join(others)))
-    count = PASSAGES_ONE if story.passages == 1 else PASSAGES_MANY.format(count=story.passages)
-    lines.append(ABOUT_STORY.format(title=story.title, passages=count))
-    lines.append(ABOUT_FOLLOW_UP)
+        lines.append(say(ABOUT_ALIASES).format(names=", ".join(others)))
+    many = say(PASSAGES_MANY).format(count=story.passages)
+    count = say(PASSAGES_ONE) if story.passages == 1 else many
+    lines.append(say(ABOUT_STORY).format(title=story.title, passages=count))
+    lines.append(say(ABOUT_FOLLOW_UP))
     return "\n".join(lines)

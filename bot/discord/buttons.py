@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 import discord
 
 from bot.chat import ActionKind
-from bot.chat.texts import BUTTONS
+from bot.chat.texts import button_label
 
 
 @runtime_checkable
@@ -45,8 +45,9 @@ class AnswerButton(
 ):
     """A button under an answer; its ``custom_id`` says it all, so it survives restarts."""
 
-    def __init__(self, kind: ActionKind, answer_id: str) -> None:
-        label = BUTTONS[kind]
+    def __init__(self, kind: ActionKind, answer_id: str, language: str = "en") -> None:
+        # The label is in the answer's language; a click is rebuilt from the id alone.
+        label = button_label(kind, language)
         super().__init__(
             discord.ui.Button(
                 label=label.text,

@@ -146,6 +146,7 @@ class ArtistBot(discord.Client):
             answer_id=answer_id,
             chat_id=str(interaction.channel_id),
             user_id=str(interaction.user.id),
+            language=_locale(interaction),
         )
         try:
             await self.respond(
@@ -185,7 +186,7 @@ class ArtistBot(discord.Client):
             text=text,
             is_admin=self.is_admin(interaction.user),
             private=interaction.guild_id is None,
-            language=str(locale) if (locale := getattr(interaction, "locale", None)) else None,
+            language=_locale(interaction),
         )
 
     async def respond(
@@ -226,7 +227,7 @@ class ArtistBot(discord.Client):
         if last and reply.answer_id and reply.actions:
             view = discord.ui.View(timeout=None)
             for kind in reply.actions:
-                view.add_item(AnswerButton(kind, reply.answer_id))
+                view.add_item(AnswerButton(kind, reply.answer_id, reply.language))
             options["view"] = view
         return options
 
@@ -267,6 +268,12 @@ class ArtistBot(discord.Client):
         if event_method == "on_message" and isinstance(message, discord.Message):
             with contextlib.suppress(discord.HTTPException):
                 await message.channel.send(APOLOGY, allowed_mentions=NO_MENTIONS)
+
+
+def _locale(interaction: discord.Interaction[Any]) -> str | None:
+    """The user's Discord locale ("ru", "en-US"; an unknown one as sent), if any."""
+    locale = getattr(interaction, "locale", None)
+    return str(locale) if locale else None
 
 
 async def run(bot: ArtistBot, token: str, *, stop: asyncio.Event) -> None:

@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from bot.chat import ActionKind, ActionRequest, ChatService, Incoming, Reply
-from bot.chat.texts import APOLOGY, BLANK, BUTTONS, FORGED, NON_TEXT_HINT
+from bot.chat.texts import APOLOGY, BLANK, FORGED, NON_TEXT_HINT, button_label
 from bot.settings import Settings
 from bot.telegram.render import render_reply
 
@@ -104,7 +104,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if kind is None or not answer_id or chat is None:
         await query.answer(FORGED)
         return
-    request = ActionRequest(kind, answer_id, str(chat.id), str(query.from_user.id))
+    user = query.from_user
+    request = ActionRequest(kind, answer_id, str(chat.id), str(user.id), user.language_code)
     if kind is ActionKind.MORE:
         await _typing(update, context)
     reply = await _chat(context).act(request, platform=PLATFORM)
@@ -188,16 +189,17 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.answer_id or not reply.actions:
         return None
+    # Callback data is "<code>:<answer_id>", well within Telegram's 64 bytes; three buttons
+    # share a phone's width, so each shows its emoji alone when it has one, else its words
+    # in the reply's language.
+    labels = [button_label(kind, reply.language) for kind in reply.actions]
     return InlineKeyboardMarkup(
         [
             [
-                # Callback data is "<code>:<answer_id>", well within Telegram's 64 bytes; three
-                # buttons share a phone's width, so each shows its emoji alone when it has one.
                 InlineKeyboardButton(
-                    BUTTONS[kind].emoji or BUTTONS[kind].text,
-                    callback_data=f"{kind.code}:{reply.answer_id}",
+                    label.emoji or label.text, callback_data=f"{kind.code}:{reply.answer_id}"
                 )
-                for kind in reply.actions
+                for kind, label in zip(reply.actions, labels, strict=True)
             ]
         ]
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -91,6 +92,10 @@ def indexed(
     result = invoke(["index"], env)
     assert result.exit_code == 0, result.output
     assert "index ready: 2 stories" in result.stdout
+    # It waits for the multilingual vectors and says what they cost (a process that embeds
+    # them says how many passages; this one may reuse the session's, kept in memory).
+    cost = r"multilingual vectors: (6 passages .* in |up to date \()[\d.]+ s"
+    assert re.search(cost, result.stdout)
     return env
 
 
@@ -98,11 +103,27 @@ def test_index_builds_in_the_configured_data_dir(indexed: dict[str, str | None])
     data = Path(str(indexed["ARTISTBOT_RETRIEVAL__DATA_DIR"]))
 
     assert (data / "index" / "CURRENT").is_file()
+    assert len(list((data / "index" / "multilingual").glob("*.npz"))) == 2  # one per story
     result = invoke(["index"], indexed)  # again: up to date, nothing to do
 
     assert result.exit_code == 0, result.output
     assert "index ready: 2 stories" in result.stdout
     assert str(data / "index") in result.stdout
+    assert "multilingual vectors: up to date" in result.stdout
+
+
+def test_index_says_when_multilingual_vectors_are_off(
+    tmp_path: Path, session_data_dir: Path, seed_corpus: Path
+) -> None:
+    env = environment(
+        new_data_dir(tmp_path, session_data_dir),
+        seed_corpus,
+        ARTISTBOT_RETRIEVAL__MULTILINGUAL="off",
+    )
+    result = invoke(["index"], env)
+
+    assert result.exit_code == 0, result.output
+    assert "multilingual vectors: off" in result.stdout
 
 
 def test_ask_prints_the_artist_and_passage(

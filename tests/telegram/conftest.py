@@ -84,14 +84,18 @@ class User:
 
     id: int
     first_name: str = "Ada"
+    language_code: str | None = None  # the language of the user's Telegram app
 
     def payload(self) -> dict[str, Any]:
-        return {
+        user: dict[str, Any] = {
             "id": self.id,
             "is_bot": False,
             "first_name": self.first_name,
             "username": f"user{self.id}",
         }
+        if self.language_code is not None:
+            user["language_code"] = self.language_code
+        return user
 
 
 @dataclass
