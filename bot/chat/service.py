@@ -21,8 +21,18 @@ from bot.chat.conversations import (
     new_answer_id,
 )
 from bot.chat.feedback import FeedbackStore, Vote
-from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
+from bot.chat.messages import (
+    Access,
+    ActionKind,
+    ActionRequest,
+    Incoming,
+    PassageView,
+    Reply,
+    ReplyKind,
+)
 from bot.chat.ratelimit import Limiter, RateLimiter
+from bot.chat.stories import StoryDesk
+from bot.chat.storylog import StoryLog
 from bot.chat.texts import (
     ASK_FIRST,
     CORRECTED,
@@ -31,6 +41,7 @@ from bot.chat.texts import (
     NO_ANSWER,
     NO_MORE,
     NOT_ADMIN,
+    NOT_EDITOR,
     NOT_IN_STORY,
     NOT_IN_STORY_NOR_ELSEWHERE,
     RATE_LIMITED,
@@ -77,6 +88,7 @@ class ChatService:
         conversations: ConversationStore | None = None,
         limiter: Limiter | None = None,
         inline_limiter: Limiter | None = None,
+        stories: StoryDesk | None = None,
     ) -> None:
         self.retriever = retriever
         self.settings = settings
@@ -94,6 +106,12 @@ class ChatService:
             storage=settings.chat.rate_limit_storage,
             name="inline",
         )
+        # Stories added and removed from the chats; the audit shares the feedback database.
+        self.stories = stories or StoryDesk(
+            retriever,
+            StoryLog(settings.feedback_path),
+            max_bytes=settings.chat.max_story_bytes,
+        )
         self._handlers: dict[str, CommandHandler] = {
             "ask": self._ask_command,
             "more": self._more_command,
@@ -102,6 +120,9 @@ class ChatService:
             "help": self._help_command,
             "start": self._start_command,
             "reload": self._reload_command,
+            "stories": self.stories.list,
+            "addstory": self.stories.add,
+            "removestory": self.stories.remove,
         }
 
     # -- public API ------------------------------------------------------------------------
@@ -117,20 +138,23 @@ class ChatService:
     async def command(self, name: str, args: str, message: Incoming) -> Reply:
         """Run the table's command called ``name`` (or an alias) with its argument text.
 
-        Admin-only commands are refused to others; a missing argument gets the usage.
+        Commands are refused to whoever lacks their access; a missing argument gets the usage.
         """
         command = command_named(name)
         if command is None:
             return Reply(ReplyKind.INFO, unknown_command(name))
-        if command.admin_only and not message.is_admin:
-            return Reply(ReplyKind.REFUSED, NOT_ADMIN.format(name=command.name))
+        if message.access < command.access:
+            refusal = NOT_EDITOR if command.access is Access.EDITORS else NOT_ADMIN
+            return Reply(ReplyKind.REFUSED, refusal.format(name=command.name))
         args = clean(args).strip()
         if command.argument is not None and not args:
             return Reply(ReplyKind.REFUSED, self._usage(command))
         return await self._handlers[command.name](args, message)
 
     async def act(self, request: ActionRequest, *, platform: str | None = None) -> Reply:
-        """Handle a button press: More, helpful or not helpful."""
+        """Handle a button press: More, helpful or not helpful; or one about the stories."""
+        if request.kind.on_stories:
+            return await self.stories.act(request)
         record = self.conversations.answer(request.answer_id)
         if (
             record is None
@@ -292,7 +316,7 @@ class ChatService:
         )
 
     async def _help_command(self, _: str, message: Incoming) -> Reply:
-        return Reply(ReplyKind.INFO, help_text(admin=message.is_admin))
+        return Reply(ReplyKind.INFO, help_text(message.access))
 
     async def _start_command(self, _: str, message: Incoming) -> Reply:
         self.topics.clear(message)

@@ -34,6 +34,7 @@ from discord import app_commands
 from bot.chat import (
     ActionKind,
     ActionRequest,
+    Attachment,
     ChatService,
     Incoming,
     Reply,
@@ -106,6 +107,8 @@ class ArtistBot(discord.Client):
             user_id=str(message.author.id),
             text=text,
             is_admin=self.is_admin(message.author),
+            is_editor=self.is_editor(message.author),
+            attachment=attachment(message.attachments[0]) if message.attachments else None,
         )
         async with message.channel.typing():
             reply = await self._ask_chat(incoming)
@@ -175,14 +178,21 @@ class ArtistBot(discord.Client):
 
     # -- interactions: one way to answer -------------------------------------------------------
 
-    def incoming(self, interaction: discord.Interaction[Any], text: str) -> Incoming:
-        """The neutral message for a slash command."""
+    def incoming(
+        self,
+        interaction: discord.Interaction[Any],
+        text: str,
+        file: discord.Attachment | None = None,
+    ) -> Incoming:
+        """The neutral message for a slash command (and the file given to it)."""
         return Incoming(
             platform=PLATFORM,
             chat_id=str(interaction.channel_id),
             user_id=str(interaction.user.id),
             text=text,
             is_admin=self.is_admin(interaction.user),
+            is_editor=self.is_editor(interaction.user),
+            attachment=attachment(file) if file is not None else None,
         )
 
     async def respond(
@@ -229,9 +239,14 @@ class ArtistBot(discord.Client):
 
     def is_admin(self, user: discord.User | discord.Member) -> bool:
         """Configured admins, and members with the Administrator permission."""
-        if user.id in self.settings.discord.admins:
+        if self.is_editor(user):
             return True
         return isinstance(user, discord.Member) and user.guild_permissions.administrator
+
+    def is_editor(self, user: discord.User | discord.Member) -> bool:
+        """Configured admins only: a server's Administrator may not change every server's
+        stories."""
+        return user.id in self.settings.discord.admins
 
     # -- errors: one handler -----------------------------------------------------------------
 
@@ -264,6 +279,11 @@ class ArtistBot(discord.Client):
         if event_method == "on_message" and isinstance(message, discord.Message):
             with contextlib.suppress(discord.HTTPException):
                 await message.channel.send(APOLOGY, allowed_mentions=NO_MENTIONS)
+
+
+def attachment(file: discord.Attachment) -> Attachment:
+    """The neutral attachment for a Discord file (fetched from Discord's CDN when read)."""
+    return Attachment(file.filename, file.size, file.read)
 
 
 async def run(bot: ArtistBot, token: str, *, stop: asyncio.Event) -> None:
