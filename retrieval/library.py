@@ -88,12 +88,14 @@ class StoryLibrary:
             # would make the loader take "aruzhan" for the artist (retrieval.artists).
             probe = parse_story(data, path.with_name(f"0{path.suffix}"), warn=lambda _: None)
         except Unusable as exc:
-            raise StoryRejected(str(exc)) from None
+            raise StoryRejected(
+                f"{exc}; send the story as plain text, a .txt or .md file"
+            ) from None
         meta = _names(probe.info)
         story = parse_story(data, path, sidecar=meta, warn=notes.append)
         for story_id, existing in self.files().items():
             if _holds(existing, data):
-                raise StoryRejected(f"the corpus already holds it, as story {story_id}")
+                raise StoryRejected(f"the stories already hold it, as story {story_id}")
         return Staged(path, story, data, _toml(meta), tuple(notes))
 
     def write(self, staged: Staged) -> tuple[Path, ...]:
@@ -183,7 +185,7 @@ def safe_file_name(name: str) -> str:
     suffix = Path(base).suffix.lower()
     if suffix not in STORY_SUFFIXES:
         kinds = " or ".join(sorted(STORY_SUFFIXES))
-        raise StoryRejected(f"only {kinds} files are stories")
+        raise StoryRejected(f"only {kinds} files are stories; save it as one and send it again")
     stem = _UNSAFE.sub("-", Path(base).stem).strip("-_.")[:MAX_STEM_CHARS].strip("-_.")
     if not stem:
         stem = "story-" + hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:8]

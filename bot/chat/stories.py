@@ -35,6 +35,7 @@ from bot.chat.texts import (
     FAILED,
     NOT_ADDED,
     NOT_REMOVED,
+    NOT_RESTORED,
     NOTE,
     REMOVED,
     REPLACED,
@@ -131,6 +132,22 @@ class StoryDesk:
         )
         return self._ask(message, question, remove)
 
+    async def restore(self, name: str, message: Incoming) -> Reply:
+        """Put back the removed story file ``name`` (``artistbot stories restore``); one
+        whose story is indexed again meanwhile asks first."""
+        try:
+            return await self._restored(message, name, replace=False)
+        except StoryExists as exists:
+
+            async def replace() -> Reply:
+                return await self._restored(message, name, replace=True)
+
+            old = exists.story
+            question = ASK_REPLACE.format(
+                artist=old.artist, story_id=old.story_id, title=old.title, name=name
+            )
+            return self._ask(message, question, replace)
+
     # -- buttons ---------------------------------------------------------------------------
 
     async def act(self, request: ActionRequest) -> Reply:
@@ -157,6 +174,16 @@ class StoryDesk:
         if isinstance(change, Reply):
             return change
         return await self._preview(message, change, action="replaced" if replace else "added")
+
+    async def _restored(self, message: Incoming, name: str, *, replace: bool) -> Reply:
+        change = await self._attempt(
+            lambda: self.retriever.restore_story(name, replace=replace), NOT_RESTORED, name
+        )
+        if isinstance(change, Reply):
+            return change
+        await self._record(message, "restored", change)
+        text = RESTORED.format(story_id=change.story.story_id)
+        return Reply(ReplyKind.INFO, f"{text} {stories_total(change.stories)}")
 
     async def _removed(self, message: Incoming, story: StoryInfo) -> Reply:
         change = await self._attempt(
@@ -219,13 +246,7 @@ class StoryDesk:
         async def undo() -> Reply:
             if change.replaced is not None:
                 kept = Path(change.set_aside[0]).name
-                back = await self._attempt(
-                    lambda: self.retriever.restore_story(kept, replace=True), NOT_ADDED, kept
-                )
-                if isinstance(back, Reply):
-                    return back
-                await self._record(message, "restored", back)
-                return Reply(ReplyKind.INFO, RESTORED.format(story_id=story.story_id))
+                return await self._restored(message, kept, replace=True)
             removed = await self._attempt(
                 lambda: self.retriever.remove_story(story.story_id), NOT_REMOVED, story.story_id
             )

@@ -93,7 +93,7 @@ ADD_HOW = (
 TOO_BIG = (
     "I can't add {name}: it is {size}, over the limit of {limit}. Please send a shorter story."
 )
-NOT_ADDED = "I can't add {name}: {reason}. Please send a .txt or .md file of plain text."
+NOT_ADDED = "I can't add {name}: {reason}."
 BUSY = "I can't do that right now: {reason}."
 FAILED = (
     "Indexing {name} failed, so nothing was changed: the stories are as they were. "
@@ -115,7 +115,7 @@ SAMPLE = "Asked “{question}”, I answer from {citation}: “{sentence}”"
 SAMPLE_NONE = "Asked “{question}”, I found nothing: the names may not have been read right."
 ADDED_HINT = (
     "Names wrong? Start the file with a header (a line ---, then artist:, band:, "
-    "aliases: and title: lines, then ---) and send it again under the same name, or Undo."
+    "aliases: and title: lines, then ---) and send it again under the same name."
 )
 STORIES_TOTAL = "{count} stories in all."
 STORIES_TOTAL_ONE = "1 story in all."
@@ -123,6 +123,7 @@ REMOVED = "Removed story {story_id} ({artist}); its file is kept aside."
 UNKNOWN_STORY = "No story is called “{name}”. /stories lists them."
 AMBIGUOUS_STORY = "“{name}” names {count} stories: {ids}. Please give the id of one."
 NOT_REMOVED = "I can't remove {name}: {reason}."
+NOT_RESTORED = "I can't restore {name}: {reason}."
 
 # -- said by the adapters ----------------------------------------------------------------------
 

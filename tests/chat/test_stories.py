@@ -120,7 +120,7 @@ async def test_the_same_name_asks_before_replacing_and_undo_puts_the_old_one_bac
     assert "expired" in again.text  # each question is answered once
 
     undone = await press(chat, ActionKind.UNDO, replaced.answer_id)
-    assert undone.text == "Put back story aruzhan as it was."
+    assert undone.text == "Put back story aruzhan as it was. 3 stories in all."
     assert corpus(chat)["aruzhan.txt"] == STORY
     answer = await chat.handle(msg(QUESTION))
     assert "shepherd from Taraz" in answer.passages[0].text
