@@ -175,9 +175,9 @@ async def test_which_story_to_remove_is_never_guessed(chat: ChatService) -> None
 @pytest.mark.parametrize(
     ("name", "data", "says"),
     [
-        ("poster.png.txt", PNG, "I can't add poster.png.txt: it looks binary."),
-        ("empty.txt", b"", "I can't add empty.txt: it has no text."),
-        ("blank.md", b" \n\n\t\n", "I can't add blank.md: it has no text."),
+        ("poster.png.txt", PNG, "I can't add poster.png.txt: it looks binary; send the story "),
+        ("empty.txt", b"", "I can't add empty.txt: it has no text; send the story as plain text"),
+        ("blank.md", b" \n\n\t\n", "I can't add blank.md: it has no text; send the story "),
         (
             "notes.pdf",
             b"%PDF-1.4 text",
