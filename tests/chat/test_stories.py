@@ -139,7 +139,7 @@ async def test_remove_asks_first_keeps_the_file_and_restore_brings_it_back(
 ) -> None:
     retriever = chat.retriever
     [talgat] = [s for s in retriever.stories if s.artist == "Talgat Baktybekova"]
-    original = Path(talgat.path).read_bytes()
+    original = corpus(chat)[Path(talgat.path).name]
 
     asked = await chat.command("removestory", "talgat baktybekova", msg())
     assert asked.text.startswith(f"Remove the story about Talgat Baktybekova ({talgat.story_id}")
