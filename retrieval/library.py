@@ -98,6 +98,24 @@ class StoryLibrary:
                 raise StoryRejected(f"the stories already hold it, as story {story_id}")
         return Staged(path, story, data, _toml(meta), tuple(notes))
 
+    def stage_names(self, story: StoryInfo, names: dict[str, object]) -> Staged:
+        """The story ``story`` with ``names`` (artist, band, aliases, title) in its sidecar
+        instead of the names it has now; its text is unchanged."""
+        path = self.files().get(story.story_id)
+        if path is None:
+            raise StoryRejected(f"there is no story {story.story_id}")
+        meta = {**_names(story), **names}
+        data = path.read_bytes()
+        try:
+            staged = parse_story(data, path, sidecar=meta)
+        except Unusable as exc:
+            raise StoryRejected(str(exc)) from None
+        return Staged(path, staged, data, _toml(meta))
+
+    def write_names(self, staged: Staged) -> None:
+        """Write the sidecar of ``staged`` (from :meth:`stage_names`); the story stays."""
+        write_text_atomic(staged.path.with_suffix(".toml"), staged.sidecar)
+
     def write(self, staged: Staged) -> tuple[Path, ...]:
         """Put ``staged`` into the corpus; the story it replaces is set aside (and returned)."""
         old = self.files().get(staged.story.story_id)

@@ -109,6 +109,27 @@ class Retriever:
             digest=hashlib.sha256(kept[0].read_bytes()).hexdigest(),
         )
 
+    def rename_story(self, story_id: str, names: dict[str, object]) -> StoryChange:
+        """Set who the story ``story_id`` is about: ``names`` has any of artist, band,
+        aliases (a list) and title; they go to its metadata sidecar, the text stays."""
+        old = self.story(story_id)
+        if old is None:
+            raise StoryRejected(f"there is no story {story_id}")
+        staged = self.library.stage_names(old, names)
+
+        def overlay(stories: list[Story]) -> list[Story]:
+            return [staged.story if s.story_id == story_id else s for s in stories]
+
+        self.index.edit(overlay, lambda: self.library.write_names(staged))
+        story = self.story(story_id)
+        assert story is not None
+        return StoryChange(
+            story=story,
+            replaced=old,
+            stories=len(self.stories),
+            digest=hashlib.sha256(staged.data).hexdigest(),
+        )
+
     def restore_story(self, name: str, *, replace: bool = False) -> StoryChange:
         """Add back the removed story file ``name`` (the newest kept version of it)."""
         original, data = self.library.kept(name)

@@ -97,6 +97,16 @@ COMMANDS: tuple[Command, ...] = (
         takes_file=True,
     ),
     Command(
+        "storynames",
+        "Fix who a story is about: artist, band, aliases, title (named admins only)",
+        Access.EDITORS,
+        argument=Argument(
+            "names",
+            "The story's id, then e.g. artist: A. Sadykova; band: Golden Domra; aliases: Aru",
+            "aruzhan artist: Aruzhan Sadykova; band: Golden Domra; aliases: Aru, A. S.",
+        ),
+    ),
+    Command(
         "removestory",
         "Remove a story, once you confirm; its file is kept aside (named admins only)",
         Access.EDITORS,

@@ -123,6 +123,7 @@ class ChatService:
             "stories": self.stories.list,
             "addstory": self.stories.add,
             "removestory": self.stories.remove,
+            "storynames": self.stories.rename,
         }
 
     # -- public API ------------------------------------------------------------------------

@@ -33,11 +33,14 @@ from bot.chat.texts import (
     CANCELLED,
     EXPIRED,
     FAILED,
+    NAMES_HOW,
     NOT_ADDED,
     NOT_REMOVED,
+    NOT_RENAMED,
     NOT_RESTORED,
     NOTE,
     REMOVED,
+    RENAMED,
     REPLACED,
     RESTORED,
     SAMPLE,
@@ -58,6 +61,8 @@ log = logging.getLogger(__name__)
 PENDING_SECONDS = 15 * 60
 MAX_PENDING = 100
 PENDING_ID_BYTES = 6
+# What /storynames sets (the metadata keys the loader reads).
+NAME_KEYS = frozenset({"artist", "band", "aliases", "title"})
 
 Step = Callable[[], Awaitable[Reply]]
 
@@ -131,6 +136,35 @@ class StoryDesk:
             artist=story.artist, story_id=story.story_id, title=story.title
         )
         return self._ask(message, question, remove)
+
+    async def rename(self, text: str, message: Incoming) -> Reply:
+        """Set who a story is about: ``<id> artist: …; band: …; aliases: …, …; title: …``."""
+        story_id, _, fields = text.partition(" ")
+        names = parse_names(fields)
+        old = self.retriever.story(story_id)
+        if old is None:
+            return Reply(ReplyKind.REFUSED, UNKNOWN_STORY.format(name=story_id))
+        if not names:
+            return Reply(ReplyKind.REFUSED, NAMES_HOW)
+        previous: dict[str, object] = {
+            "artist": old.artist,
+            "band": old.band or "",
+            "aliases": list(old.aliases),
+            "title": old.title,
+        }
+
+        async def rename(to: dict[str, object], undo: Step | None) -> Reply:
+            change = await self._attempt(
+                lambda: self.retriever.rename_story(story_id, to), NOT_RENAMED, story_id
+            )
+            if isinstance(change, Reply):
+                return change
+            return await self._preview(message, change, action="renamed", undo=undo)
+
+        async def back() -> Reply:
+            return await rename(previous, None)
+
+        return await rename(names, back)
 
     async def restore(self, name: str, message: Incoming) -> Reply:
         """Put back the removed story file ``name`` (``artistbot stories restore``); one
@@ -215,11 +249,14 @@ class StoryDesk:
             log.exception("changing story %s failed; the corpus and the index are unchanged", name)
             return Reply(ReplyKind.REFUSED, FAILED.format(name=name))
 
-    async def _preview(self, message: Incoming, change: StoryChange, *, action: str) -> Reply:
+    async def _preview(
+        self, message: Incoming, change: StoryChange, *, action: str, undo: Step | None = None
+    ) -> Reply:
         """What the bot understood: the names, the size, and one sample question answered."""
         await self._record(message, action, change)
         story = change.story
-        first = (REPLACED if change.replaced else ADDED).format(story_id=story.story_id)
+        said = {"added": ADDED, "replaced": REPLACED, "renamed": RENAMED}[action]
+        first = said.format(story_id=story.story_id)
         question = f"Who is {story.artist}?"
         answer = await self.retriever.asearch(question, k=1)
         if answer.found:
@@ -234,9 +271,9 @@ class StoryDesk:
             *(NOTE.format(note=note) for note in change.notes),
             sample,
             stories_total(change.stories),
-            ADDED_HINT,
+            ADDED_HINT.format(story_id=story.story_id),
         ]
-        undo = self._undo_step(message, change)
+        undo = undo or self._undo_step(message, change)
         return self._ask(message, "\n".join(lines), undo, actions=(ActionKind.UNDO,))
 
     def _undo_step(self, message: Incoming, change: StoryChange) -> Step:
@@ -299,6 +336,20 @@ class StoryDesk:
         )
         await asyncio.to_thread(self.audit.record, event)
         log.info("story %s %s by %s:%s", story.story_id, action, message.platform, message.user_id)
+
+
+def parse_names(fields: str) -> dict[str, object]:
+    """``artist: …; band: …; aliases: a, b`` as sidecar keys; ``{}`` when none is given."""
+    names: dict[str, object] = {}
+    for field in fields.split(";"):
+        key, colon, value = field.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if not colon or key not in NAME_KEYS or not value:
+            return {}
+        names[key] = (
+            [a.strip() for a in value.split(",") if a.strip()] if key == "aliases" else value
+        )
+    return names
 
 
 def stories_named(stories: tuple[StoryInfo, ...], name: str) -> list[StoryInfo]:

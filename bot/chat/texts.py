@@ -113,10 +113,7 @@ UNDONE_ADD = "Undone: story {story_id} is removed again (its file is kept aside)
 NOTE = "Note: {note}."
 SAMPLE = "Asked “{question}”, I answer from {citation}: “{sentence}”"
 SAMPLE_NONE = "Asked “{question}”, I found nothing: the names may not have been read right."
-ADDED_HINT = (
-    "Names wrong? Start the file with a header (a line ---, then artist:, band:, "
-    "aliases: and title: lines, then ---) and send it again under the same name."
-)
+ADDED_HINT = "Names wrong? /storynames {story_id} artist: …; band: …; aliases: …, … sets them."
 STORIES_TOTAL = "{count} stories in all."
 STORIES_TOTAL_ONE = "1 story in all."
 REMOVED = "Removed story {story_id} ({artist}); its file is kept aside."
@@ -124,6 +121,12 @@ UNKNOWN_STORY = "No story is called “{name}”. /stories lists them."
 AMBIGUOUS_STORY = "“{name}” names {count} stories: {ids}. Please give the id of one."
 NOT_REMOVED = "I can't remove {name}: {reason}."
 NOT_RESTORED = "I can't restore {name}: {reason}."
+NOT_RENAMED = "I can't set the names of {name}: {reason}."
+RENAMED = "Set the names of story {story_id}. Here is what I understood:"
+NAMES_HOW = (
+    "Write the story's id, then the names to set, e.g. /storynames aruzhan "
+    "artist: Aruzhan Sadykova; band: Golden Domra; aliases: Aru, A. S."
+)
 
 # -- said by the adapters ----------------------------------------------------------------------
 

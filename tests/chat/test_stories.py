@@ -7,6 +7,7 @@ the real model and index; the replies are what an admin reads in a chat.
 from __future__ import annotations
 
 import sqlite3
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -181,7 +182,7 @@ async def test_which_story_to_remove_is_never_guessed(chat: ChatService) -> None
         (
             "notes.pdf",
             b"%PDF-1.4 text",
-            "I can't add notes.pdf: only .md or .txt files are stories.",
+            "I can't add notes.pdf: only .md or .txt files are stories; save it as one",
         ),
     ],
 )
@@ -282,3 +283,28 @@ async def test_stories_lists_them_and_every_change_is_in_the_audit(chat: ChatSer
         ("test", "ed", "added", "aruzhan", "aruzhan.txt"),
         ("test", "ed", "removed", "aruzhan", "aruzhan.txt"),
     ]
+
+
+async def test_names_are_fixed_from_the_chat_and_undone(chat: ChatService) -> None:
+    await chat.command("addstory", "", msg(file=File("aruzhan.txt", STORY)))
+    assert not chat.retriever.find_stories("Zhanna")
+
+    fixed = await chat.command(
+        "storynames", "aruzhan artist: Aruzhan Sadykova; aliases: Aru, Zhanna", msg()
+    )
+    assert fixed.text.startswith("Set the names of story aruzhan. Here is what I understood:")
+    assert "Also known as: Aru, Zhanna" in fixed.text
+    sidecar = chat.retriever.settings.corpus_dir / "aruzhan.toml"
+    assert tomllib.loads(sidecar.read_text())["aliases"] == ["Aru", "Zhanna"]
+    assert [s.story_id for s in chat.retriever.find_stories("Zhanna")] == ["aruzhan"]
+    answer = await chat.handle(msg("Who taught Zhanna to sing?"))
+    assert answer.passages[0].artist == ARUZHAN
+
+    undone = await press(chat, ActionKind.UNDO, fixed.answer_id)
+    assert undone.text.startswith("Set the names of story aruzhan.")
+    assert not chat.retriever.find_stories("Zhanna")
+
+    how = await chat.command("storynames", "aruzhan colour: blue", msg())
+    assert how.text.startswith("Write the story's id, then the names to set")
+    unknown = await chat.command("storynames", "nobody artist: X", msg())
+    assert unknown.text == "No story is called “nobody”. /stories lists them."
