@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bot.chat.messages import ActionKind, ActionRequest, Attachment, Incoming, Reply, ReplyKind
 from bot.chat.storylog import StoryEvent, StoryLog
+from bot.chat.storynames import parse_names, stories_named
 from bot.chat.texts import (
     ADD_HOW,
     ADDED,
@@ -48,12 +49,12 @@ from bot.chat.texts import (
     TOO_BIG,
     UNDONE_ADD,
     UNKNOWN_STORY,
+    file_size,
     stories_list,
     stories_total,
     story_names,
 )
 from retrieval import IndexBusy, Retriever, StoryChange, StoryExists, StoryInfo, StoryRejected
-from retrieval.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,6 @@ log = logging.getLogger(__name__)
 PENDING_SECONDS = 15 * 60
 MAX_PENDING = 100
 PENDING_ID_BYTES = 6
-# What /storynames sets (the metadata keys the loader reads).
-NAME_KEYS = frozenset({"artist", "band", "aliases", "title"})
 
 Step = Callable[[], Awaitable[Reply]]
 
@@ -321,7 +320,7 @@ class StoryDesk:
                 del self._pending[pending_id]
 
     def _too_big(self, file: Attachment, size: int) -> Reply:
-        text = TOO_BIG.format(name=file.name, size=_size(size), limit=_size(self.max_bytes))
+        text = TOO_BIG.format(name=file.name, size=file_size(size), limit=file_size(self.max_bytes))
         return Reply(ReplyKind.REFUSED, text)
 
     async def _record(self, message: Incoming, action: str, change: StoryChange) -> None:
@@ -338,30 +337,6 @@ class StoryDesk:
         log.info("story %s %s by %s:%s", story.story_id, action, message.platform, message.user_id)
 
 
-def parse_names(fields: str) -> dict[str, object]:
-    """``artist: …; band: …; aliases: a, b`` as sidecar keys; ``{}`` when none is given."""
-    names: dict[str, object] = {}
-    for field in fields.split(";"):
-        key, colon, value = field.partition(":")
-        key, value = key.strip().lower(), value.strip()
-        if not colon or key not in NAME_KEYS or not value:
-            return {}
-        names[key] = (
-            [a.strip() for a in value.split(",") if a.strip()] if key == "aliases" else value
-        )
-    return names
-
-
-def stories_named(stories: tuple[StoryInfo, ...], name: str) -> list[StoryInfo]:
-    """The stories ``name`` means: the one of that id, else those whose artist, band or alias
-    it is (ignoring case and accents). Never a fuzzy match: this is for removing one."""
-    wanted = fold(name.strip())
-    by_id = [story for story in stories if fold(story.story_id) == wanted]
-    if by_id:
-        return by_id
-    return [story for story in stories if wanted in {fold(n) for n in story.names}]
-
-
 def _changed(story: StoryInfo) -> str:
     """When the story's file last changed, in UTC to the minute."""
     try:
@@ -369,10 +344,3 @@ def _changed(story: StoryInfo) -> str:
     except OSError:
         return "?"
     return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _size(count: int) -> str:
-    """Bytes as people say them: "3.1 MB", "850 KB"."""
-    if count >= 1024 * 1024:
-        return f"{count / (1024 * 1024):.1f} MB"
-    return f"{max(1, round(count / 1024))} KB"

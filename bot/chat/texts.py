@@ -212,3 +212,10 @@ def stories_list(stories: Sequence[tuple[StoryInfo, str]]) -> str:
 def stories_total(count: int) -> str:
     """ "1 story in all.", "5 stories in all."."""
     return STORIES_TOTAL_ONE if count == 1 else STORIES_TOTAL.format(count=count)
+
+
+def file_size(count: int) -> str:
+    """Bytes as people say them: "3.1 MB", "850 KB"."""
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(count / 1024))} KB"
