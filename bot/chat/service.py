@@ -108,9 +108,7 @@ class ChatService:
         )
         # Stories added and removed from the chats; the audit shares the feedback database.
         self.stories = stories or StoryDesk(
-            retriever,
-            StoryLog(settings.feedback_path),
-            max_bytes=settings.chat.max_story_bytes,
+            retriever, StoryLog(feedback.path), max_bytes=settings.chat.max_story_bytes
         )
         self._handlers: dict[str, CommandHandler] = {
             "ask": self._ask_command,
@@ -120,7 +118,7 @@ class ChatService:
             "help": self._help_command,
             "start": self._start_command,
             "reload": self._reload_command,
-            "stories": self.stories.list,
+            "stories": self.stories.listing,
             "addstory": self.stories.add,
             "removestory": self.stories.remove,
             "storynames": self.stories.rename,

@@ -87,7 +87,7 @@ class StoryDesk:
 
     # -- commands --------------------------------------------------------------------------
 
-    async def list(self, _: str, message: Incoming) -> Reply:
+    async def listing(self, _: str, message: Incoming) -> Reply:
         """Every story: id, artist, band, title, size and when its file last changed."""
         stories = self.retriever.stories
         changed = await asyncio.to_thread(lambda: [_changed(s) for s in stories])
@@ -106,15 +106,11 @@ class StoryDesk:
         try:
             return await self._added(message, data, file.name, replace=False)
         except StoryExists as exists:
-            old = exists.story
 
             async def replace() -> Reply:
                 return await self._added(message, data, file.name, replace=True)
 
-            question = ASK_REPLACE.format(
-                artist=old.artist, story_id=old.story_id, title=old.title, name=file.name
-            )
-            return self._ask(message, question, replace)
+            return self._ask_replace(message, exists.story, file.name, replace)
 
     async def remove(self, name: str, message: Incoming) -> Reply:
         """Ask before removing the story ``name`` (its id, or the artist, band or alias of
@@ -175,11 +171,7 @@ class StoryDesk:
             async def replace() -> Reply:
                 return await self._restored(message, name, replace=True)
 
-            old = exists.story
-            question = ASK_REPLACE.format(
-                artist=old.artist, story_id=old.story_id, title=old.title, name=name
-            )
-            return self._ask(message, question, replace)
+            return self._ask_replace(message, exists.story, name, replace)
 
     # -- buttons ---------------------------------------------------------------------------
 
@@ -312,6 +304,13 @@ class StoryDesk:
             message.user_id, message.chat_id, confirm, time.monotonic()
         )
         return Reply(ReplyKind.INFO, text, answer_id=pending_id, actions=actions)
+
+    def _ask_replace(self, message: Incoming, old: StoryInfo, name: str, replace: Step) -> Reply:
+        """ "Replace the story about …?", Yes running ``replace``."""
+        question = ASK_REPLACE.format(
+            artist=old.artist, story_id=old.story_id, title=old.title, name=name
+        )
+        return self._ask(message, question, replace)
 
     def _expire(self) -> None:
         now = time.monotonic()

@@ -49,21 +49,23 @@ class StoryLog:
     """The audit rows in an SQLite file (the feedback database, by default)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(path)) as db, db:
-            db.execute(_SCHEMA)
+        self.path = path  # the file and its table are made by the first record
 
     def record(self, event: StoryEvent) -> None:
         """Add one row (stamped now unless ``event.at`` is set)."""
         row = asdict(event)
         row["at"] = event.at or time.time()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path)) as db, db:
+            db.execute(_SCHEMA)
             db.execute(_INSERT, row)
 
     def events(self) -> Iterator[StoryEvent]:
-        """Every row, oldest first."""
+        """Every row, oldest first (none before the first change)."""
+        if not self.path.is_file():
+            return
         with closing(sqlite3.connect(self.path)) as db:
+            db.execute(_SCHEMA)
             cursor = db.execute(
                 "SELECT platform, user_id, action, story_id, file, digest, at "
                 "FROM story_log ORDER BY at, rowid"
