@@ -1,4 +1,5 @@
-"""The ``artistbot`` command line: index, ask, repl, eval, bench, telegram, discord, run, feedback.
+"""The ``artistbot`` command line: index, ask, repl, eval, bench, telegram, discord, run,
+stories, feedback.
 
 Heavy imports happen inside the commands, so ``artistbot --help`` is instant.
 """
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import click
 
 from bot.settings import Settings, SettingsError, load_settings
+from bot.stories_cli import stories
 
 if TYPE_CHECKING:
     from bot.chat import ChatService
@@ -81,7 +83,7 @@ def cli(ctx: click.Context, config_file: Path | None, verbose: int) -> None:
 
 # Commands a person runs and reads: warnings only, as plain lines (-v for the log).
 # The bots' commands log what they do: that log is what an operator watches.
-HUMAN_COMMANDS = frozenset({"index", "ask", "repl"})
+HUMAN_COMMANDS = frozenset({"index", "ask", "repl", "stories"})
 HUMAN_FORMAT = "artistbot: %(message)s"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -280,6 +282,9 @@ def _run_bots(settings: Settings, tokens: Tokens, *, sync: bool) -> None:
         asyncio.run(run_bots(settings, chat, tokens, sync=sync))
     except TokenRejected as error:
         raise click.ClickException(str(error)) from None
+
+
+cli.add_command(stories)
 
 
 @cli.group()

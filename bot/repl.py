@@ -17,9 +17,11 @@ from bot.chat import COMMANDS, ChatService, Incoming, Reply
 from bot.render_text import render_reply
 
 # A plain line is a question and :help is the REPL's own; every other command of the chat
-# layer's table works as ":name".
+# layer's table works as ":name", but those that take a file and ask with buttons: on the
+# host, `artistbot stories add/remove` runs them (the same chat layer, asking at the prompt).
 _OWN = frozenset({"ask", "help"})
-CHAT_COMMANDS = tuple(command for command in COMMANDS if command.name not in _OWN)
+_ELSEWHERE = frozenset({"addstory", "removestory"})
+CHAT_COMMANDS = tuple(command for command in COMMANDS if command.name not in _OWN | _ELSEWHERE)
 
 
 MAX_K = 20

@@ -43,6 +43,8 @@ class ChatSettings(BaseModel):
     feedback_db: Path = Path("feedback.sqlite3")  # relative to the data directory
     # A person's follow-ups stay with their artist until this many minutes pass without one.
     topic_minutes: float = Field(default=30.0, gt=0, le=10080)
+    # The largest story file an admin may send from a chat (2 MB; the loader's own limit is 20).
+    max_story_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024)
 
     @field_validator("rate_limit_storage")
     @classmethod
@@ -60,8 +62,9 @@ class TelegramSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    admins: tuple[int, ...] = ()  # user ids allowed to /reload
+    admins: tuple[int, ...] = ()  # user ids allowed to /reload and to add and remove stories
     base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"  # where sent files are fetched
     # Updates handled at once (across chats; each chat's messages stay in order).
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
 
@@ -71,7 +74,8 @@ class DiscordSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    admins: tuple[int, ...] = ()  # user ids allowed to /reload besides Administrators
+    # User ids allowed to /reload (as are Administrators) and to add and remove stories.
+    admins: tuple[int, ...] = ()
     api_base: str = "https://discord.com/api/v10"  # REST API (a local stand-in in tests)
     gateway_url: str = "wss://gateway.discord.gg/"  # gateway (a local stand-in in tests)
 

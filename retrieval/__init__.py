@@ -9,8 +9,21 @@ No chat platform is imported here. The public surface::
 """
 
 from retrieval.indexing import UpdateReport
-from retrieval.results import Answer, Hit, Span, StoryInfo
+from retrieval.library import IndexBusy, StoryExists, StoryRejected
+from retrieval.results import Answer, Hit, Span, StoryChange, StoryInfo
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
 
-__all__ = ["Answer", "Hit", "RetrievalSettings", "Retriever", "Span", "StoryInfo", "UpdateReport"]
+__all__ = [
+    "Answer",
+    "Hit",
+    "IndexBusy",
+    "RetrievalSettings",
+    "Retriever",
+    "Span",
+    "StoryChange",
+    "StoryExists",
+    "StoryInfo",
+    "StoryRejected",
+    "UpdateReport",
+]

@@ -131,6 +131,10 @@ def load_corpus(
     return list(stories.values())
 
 
+class Unusable(ValueError):
+    """Bytes that make no story; the message says why (without naming the file)."""
+
+
 def load_story(
     path: Path, *, cache: StoryCache | None = None, notices: Notices | None = None
 ) -> Story | None:
@@ -140,9 +144,7 @@ def load_story(
     try:
         size = path.stat().st_size
         if size > MAX_STORY_BYTES:
-            limit = f"{size} bytes is over the {MAX_STORY_BYTES}-byte limit"
-            notices.warn([path], f"skipping {path.name}: {limit}")
-            return None
+            raise Unusable(_too_big(size))
         raw = path.read_bytes()
     except (OSError, ValueError) as exc:
         notices.warn([path], f"skipping {path.name}: {exc}")
@@ -153,26 +155,61 @@ def load_story(
         problem = f"its metadata file {sidecar_path.name} is not valid TOML ({exc})"
         notices.warn([path, sidecar_path], f"skipping {path.name}: {problem}")
         return None
-    digest = hashlib.sha256(raw + repr(sorted(sidecar.items())).encode()).hexdigest()
+    digest = _digest(raw, sidecar)
     known = cache.get(path, digest) if cache is not None else None
     if known is not None:
         return known
-    text = decode(raw, path.name, warn=lambda message: notices.warn([path], message))
-    if text is None:
+    try:
+        return parse_story(
+            raw,
+            path,
+            sidecar=sidecar,
+            digest=digest,
+            warn=lambda message: notices.warn([path], message),
+        )
+    except Unusable as exc:
+        notices.warn([path], f"skipping {path.name}: {exc}")
         return None
+
+
+def parse_story(
+    raw: bytes,
+    path: Path,
+    *,
+    sidecar: dict[str, object] | None = None,
+    digest: str | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Story:
+    """The story ``raw`` tells when it is the file ``path`` (with this sidecar's metadata).
+
+    The loader's rules, for bytes from anywhere (a file, a chat): over the size limit,
+    binary, undecodable or empty text raises :class:`Unusable`; ``warn`` hears the rest.
+    """
+    if len(raw) > MAX_STORY_BYTES:
+        raise Unusable(_too_big(len(raw)))
+    sidecar = sidecar or {}
+    text = decode(raw, path.name, warn=warn)
     text, header = _split_header(repair(text))
     if not text.strip():
-        notices.warn([path], f"skipping {path.name}: it has no text")
-        return None
+        raise Unusable("it has no text")
     meta = {**header, **sidecar}
     info = _story_info(path, text, meta)
-    return Story(info=info, text=text, digest=digest)
+    return Story(info=info, text=text, digest=digest or _digest(raw, sidecar))
 
 
-def decode(raw: bytes, name: str, *, warn: Callable[[str], None] | None = None) -> str | None:
-    """Decode file bytes as UTF-8 (or UTF-16 with a BOM); ``None`` for binary or undecodable.
+def _too_big(size: int) -> str:
+    return f"{size} bytes is over the {MAX_STORY_BYTES}-byte limit"
 
-    ``warn`` says what was wrong (by default, a logged warning).
+
+def _digest(raw: bytes, sidecar: dict[str, object]) -> str:
+    return hashlib.sha256(raw + repr(sorted(sidecar.items())).encode()).hexdigest()
+
+
+def decode(raw: bytes, name: str, *, warn: Callable[[str], None] | None = None) -> str:
+    """Decode file bytes as UTF-8 (or UTF-16 with a BOM), else as Windows-1252.
+
+    Binary or undecodable bytes raise :class:`Unusable`; ``warn`` hears that a file was
+    read as Windows-1252 (by default, a logged warning).
     """
     warn = warn or (lambda message: log.warning("%s", message))
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -181,8 +218,7 @@ def decode(raw: bytes, name: str, *, warn: Callable[[str], None] | None = None) 
         except UnicodeDecodeError:
             pass
     if b"\x00" in raw[:8192]:
-        warn(f"skipping {name}: it looks binary")
-        return None
+        raise Unusable("it looks binary")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -190,8 +226,7 @@ def decode(raw: bytes, name: str, *, warn: Callable[[str], None] | None = None) 
     try:
         text = raw.decode("cp1252")
     except UnicodeDecodeError:
-        warn(f"skipping {name}: it is neither UTF-8 nor Windows-1252 text")
-        return None
+        raise Unusable("it is neither UTF-8 nor Windows-1252 text") from None
     warn(f"{name} is not UTF-8; read it as Windows-1252")
     return text
 

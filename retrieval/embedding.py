@@ -49,6 +49,20 @@ class Encoder(Protocol):
         """Embed questions, on the fast query path; same shape as :meth:`encode`."""
         ...
 
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model would see for ``text``, special tokens included."""
+        ...
+
+    def lexicon(self) -> frozenset[str]:
+        """Whole words in the model's vocabulary (used to leave real words uncorrected)."""
+        ...
+
+
+
+class PartEncoder(Encoder, Protocol):
+    """An encoder that also gives vectors of parts of a text from the text's own pass
+    (both packaged-model encoders do; the multilingual one does not)."""
+
     def encode_parts(
         self,
         texts: Sequence[str],
@@ -65,14 +79,6 @@ class Encoder(Protocol):
         in the context of the whole text. A part the model's token limit cut off is
         embedded on its own instead.
         """
-        ...
-
-    def count_tokens(self, text: str) -> int:
-        """Word pieces the model would see for ``text``, special tokens included."""
-        ...
-
-    def lexicon(self) -> frozenset[str]:
-        """Whole words in the model's vocabulary (used to leave real words uncorrected)."""
         ...
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -72,10 +72,13 @@ def refresh(
     previous: store.IndexData | None = None,
     progress: store.Progress | None = None,
     cache: StoryCache | None = None,
+    overlay: Callable[[list[Story]], list[Story]] | None = None,
 ) -> tuple[store.IndexData, UpdateReport]:
     """Load the index in ``index_dir`` and update it to the corpus; save it if it changed.
 
     ``cache`` keeps the loaded stories between calls (see :class:`~retrieval.corpus.StoryCache`).
+    ``overlay`` changes the stories read from the corpus before they are indexed: a story
+    added or removed is indexed before its file moves (see :meth:`LiveIndex.edit`).
     """
     spec = build_spec(settings, encoder)
     with store.build_lock(index_dir):
@@ -86,6 +89,8 @@ def refresh(
                 log.info("building the index: %s", exc)
         notices = Notices(_read_notices(index_dir / NOTICES_FILE))
         stories = load_corpus(settings.corpus_dir, cache=cache, notices=notices)
+        if overlay is not None:
+            stories = overlay(stories)
         if notices.said != notices.seen:
             write_json_atomic(index_dir / NOTICES_FILE, sorted(notices.said))
         data, report = build(

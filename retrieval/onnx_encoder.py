@@ -111,7 +111,7 @@ class OnnxEncoder(TokenCounting):
         queries: bool = False,
         batch_size: int = 32,
     ) -> list[np.ndarray]:
-        """Each text's vector and its parts' (see :meth:`.Encoder.encode_parts`).
+        """Each text's vector and its parts' (see :meth:`.PartEncoder.encode_parts`).
 
         Questions (``queries``) go one per call through the query model, on the lanes
         when there are several, as :meth:`encode_queries` does.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -109,9 +110,18 @@ def coverage(snapshot: Snapshot, question: str, text: str) -> float:
 
 
 def calibrate(
-    snapshot: Snapshot, settings: RetrievalSettings, encoder: Encoder, cache_dir: Path
+    snapshot: Snapshot,
+    settings: RetrievalSettings,
+    encoder: Encoder,
+    cache_dir: Path,
+    *,
+    background: Callable[[], np.ndarray] | None = None,
 ) -> float:
-    """The no-answer bar of ``snapshot``: from the cache in ``cache_dir``, or computed."""
+    """The no-answer bar of ``snapshot``: from the cache in ``cache_dir``, or computed.
+
+    ``background`` gives the background questions' vectors (:func:`background_vectors`)
+    when the caller keeps them: they depend on the model only, not on the index.
+    """
     if settings.min_dense is not None:
         return settings.min_dense  # a fixed bar needs no calibration
     key = _cache_key(snapshot, settings)
@@ -122,8 +132,8 @@ def calibrate(
             return float(cached["min_dense"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    questions = list(background_questions())
-    vectors = encoder.encode_queries(questions, batch_size=settings.encode_batch_size)
+    questions = background_questions()
+    vectors = background() if background else background_vectors(encoder, settings)
     scores = np.array(
         [_null_score(snapshot, settings, q, v) for q, v in zip(questions, vectors, strict=True)],
         dtype=np.float32,
@@ -136,6 +146,12 @@ def calibrate(
         write_json_atomic(path, {"key": key, "min_dense": bar})
     log.info("no-answer threshold calibrated: dense %.3f", bar)
     return bar
+
+
+def background_vectors(encoder: Encoder, settings: RetrievalSettings) -> np.ndarray:
+    """The 400 background questions, embedded as questions are."""
+    questions = list(background_questions())
+    return encoder.encode_queries(questions, batch_size=settings.encode_batch_size)
 
 
 @cache

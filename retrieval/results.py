@@ -37,6 +37,18 @@ class StoryInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryChange:
+    """A story added, replaced or removed while the bot runs, once the index holds the change."""
+
+    story: StoryInfo  # as indexed now (added) or as it was (removed)
+    replaced: StoryInfo | None = None  # the story an added file replaced
+    set_aside: tuple[str, ...] = ()  # where the old version's files were kept
+    stories: int = 0  # stories in the index after the change
+    digest: str = ""  # SHA-256 of the file added or removed
+    notes: tuple[str, ...] = ()  # what the loader noticed reading it, e.g. not UTF-8
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One passage returned for a question."""
 

@@ -10,14 +10,18 @@ engine.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Unpack
 
 from retrieval.batching import QueryBatcher
+from retrieval.corpus import Story
 from retrieval.embedding import Encoder
 from retrieval.engine import Engine, SearchArgs, SearchOptions
 from retrieval.indexing import UpdateReport
+from retrieval.library import REMOVED_DIR, StoryExists, StoryLibrary, StoryRejected
 from retrieval.live import LiveIndex, OpenArgs
-from retrieval.results import Answer, StoryInfo
+from retrieval.results import Answer, StoryChange, StoryInfo
 from retrieval.settings import RetrievalSettings
 from retrieval.transliteration import latinise
 
@@ -30,6 +34,9 @@ class Retriever:
         self.engine = Engine(index.settings, lambda: index.snapshot)
         # Embeds concurrent asearch questions in batches; its worker thread starts on first use.
         self.batcher = QueryBatcher(self.engine, index.encoder)
+        self.library = StoryLibrary(
+            index.settings.corpus_dir, index.settings.data_dir / REMOVED_DIR
+        )
 
     @classmethod
     def open(cls, settings: RetrievalSettings, **options: Unpack[OpenArgs]) -> Retriever:
@@ -52,6 +59,82 @@ class Retriever:
     def reload(self) -> UpdateReport:
         """Pick up added, changed and removed stories without a restart (incrementally)."""
         return self.index.reload()
+
+    def add_story(self, data: bytes, name: str, *, replace: bool = False) -> StoryChange:
+        """Add the story ``data`` tells as the file ``name`` (made safe), indexed on return.
+
+        A story of the same file name is replaced only with ``replace`` (else
+        :class:`~retrieval.library.StoryExists`), its old version kept aside. Raises
+        :class:`~retrieval.library.StoryRejected` when ``data`` is no story, and
+        :class:`~retrieval.library.IndexBusy` while another change is being indexed.
+        """
+        staged = self.library.stage(data, name)
+        story_id = staged.story.story_id
+        old = self.story(story_id)
+        if old is not None and not replace:
+            raise StoryExists(old)
+
+        def overlay(stories: list[Story]) -> list[Story]:
+            others = [s for s in stories if s.story_id != story_id]
+            return sorted([*others, staged.story], key=lambda s: Path(s.info.path))
+
+        kept, _ = self.index.edit(overlay, lambda: self.library.write(staged))
+        story = self.story(story_id)
+        assert story is not None  # indexed by the overlay
+        return StoryChange(
+            story=story,
+            replaced=old,
+            set_aside=tuple(str(path) for path in kept),
+            stories=len(self.stories),
+            digest=hashlib.sha256(data).hexdigest(),
+            notes=staged.notes,
+        )
+
+    def remove_story(self, story_id: str) -> StoryChange:
+        """Take the story ``story_id`` out of the index and the corpus (its files kept aside).
+
+        Raises :class:`~retrieval.library.StoryRejected` when there is no such story.
+        """
+        story = self.story(story_id)
+        if story is None:
+            raise StoryRejected(f"there is no story {story_id}")
+
+        def overlay(stories: list[Story]) -> list[Story]:
+            return [s for s in stories if s.story_id != story_id]
+
+        kept, _ = self.index.edit(overlay, lambda: self.library.remove(story_id))
+        return StoryChange(
+            story=story,
+            set_aside=tuple(str(path) for path in kept),
+            stories=len(self.stories),
+            digest=hashlib.sha256(kept[0].read_bytes()).hexdigest(),
+        )
+
+    def rename_story(self, story_id: str, names: dict[str, object]) -> StoryChange:
+        """Set who the story ``story_id`` is about: ``names`` has any of artist, band,
+        aliases (a list) and title; they go to its metadata sidecar, the text stays."""
+        old = self.story(story_id)
+        if old is None:
+            raise StoryRejected(f"there is no story {story_id}")
+        staged = self.library.stage_names(old, names)
+
+        def overlay(stories: list[Story]) -> list[Story]:
+            return [staged.story if s.story_id == story_id else s for s in stories]
+
+        self.index.edit(overlay, lambda: self.library.write_names(staged))
+        story = self.story(story_id)
+        assert story is not None
+        return StoryChange(
+            story=story,
+            replaced=old,
+            stories=len(self.stories),
+            digest=hashlib.sha256(staged.data).hexdigest(),
+        )
+
+    def restore_story(self, name: str, *, replace: bool = False) -> StoryChange:
+        """Add back the removed story file ``name`` (the newest kept version of it)."""
+        original, data = self.library.kept(name)
+        return self.add_story(data, original, replace=replace)
 
     @property
     def stories(self) -> tuple[StoryInfo, ...]:

@@ -47,7 +47,7 @@ class TorchEncoder(TokenCounting):
         queries: bool = False,
         batch_size: int = 32,
     ) -> list[np.ndarray]:
-        """Each text's vector and its parts' (see :meth:`.Encoder.encode_parts`)."""
+        """Each text's vector and its parts' (see :meth:`.PartEncoder.encode_parts`)."""
         if not texts:
             return []
         whole = self.encode(texts, batch_size=batch_size)

@@ -66,6 +66,27 @@ def retriever(retrieval_settings: RetrievalSettings, encoder: Encoder) -> Iterat
     yield opened
 
 
+@pytest.fixture
+def own_retriever(seed_corpus: Path, tmp_path: Path, encoder: Encoder) -> Iterator[Retriever]:
+    """A retriever over a private copy of the seed stories, for tests that change them."""
+    corpus = tmp_path / "own-corpus"
+    shutil.copytree(seed_corpus, corpus)
+    settings = RetrievalSettings(corpus_dir=corpus, data_dir=tmp_path / "own-data")
+    own = Retriever.open(settings, encoder=encoder)
+    yield own
+    own.close()
+
+
+def story_file(artist: str, band: str, detail: str) -> bytes:
+    """A short story of the seeds' kind about a made-up artist, as a file's bytes."""
+    return (
+        f"{artist} tuned her dombra backstage. As the founder of the folk band "
+        f'"{band}", {artist} had played in every village of the steppe.\n\n'
+        f"{artist} learned to sing from her uncle, {detail}. Critics called {artist} "
+        f"the quiet heart of {band}.\n"
+    ).encode()
+
+
 class GatedEncoder:
     """The real encoder behind a gate: once held, the next model call waits for release.
 

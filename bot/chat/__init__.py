@@ -16,14 +16,25 @@ from bot.chat.commands import (
     public_commands,
 )
 from bot.chat.feedback import FeedbackStore, Vote
-from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
+from bot.chat.messages import (
+    Access,
+    ActionKind,
+    ActionRequest,
+    Attachment,
+    Incoming,
+    PassageView,
+    Reply,
+    ReplyKind,
+)
 from bot.chat.service import ChatService
 
 __all__ = [
     "COMMANDS",
+    "Access",
     "ActionKind",
     "ActionRequest",
     "Argument",
+    "Attachment",
     "ChatService",
     "Command",
     "FeedbackStore",

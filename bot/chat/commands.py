@@ -1,9 +1,9 @@
 """The one table of commands; /help, Telegram's command menu and the Discord tree come from it.
 
-Each command is written once, here: its name, usage, description, whether only
-admins may run it, and its argument. The chat layer runs commands by this table
-(and refuses admin-only ones to others); the adapters build their platform's
-command lists from it, never from a list of their own.
+Each command is written once, here: its name, usage, description, who may run it
+(:class:`~bot.chat.messages.Access`), its argument and whether it takes a file. The
+chat layer runs commands by this table (and refuses each to those below its access);
+the adapters build their platform's command lists from it, never from a list of their own.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.chat.i18n import gettext, translate
+from bot.chat.messages import Access
 from bot.chat.texts import (
     COMMAND_SEPARATOR,
     EXAMPLE_QUESTION,
@@ -40,9 +41,15 @@ class Command:
 
     name: str
     description: str
-    admin_only: bool = False
+    access: Access = Access.EVERYONE
     argument: Argument | None = None
     aliases: tuple[str, ...] = ()  # other names that run it (never listed)
+    takes_file: bool = False  # a file sent with it (or replied to) reaches the chat layer
+
+    @property
+    def admin_only(self) -> bool:
+        """True when not everyone may run it (platform menus leave it out)."""
+        return self.access > Access.EVERYONE
 
     @property
     def usage(self) -> str:
@@ -79,7 +86,39 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", "Start over: what I can do, and forget the artist we talked about"),
     Command("help", "What I can do, and how to ask"),
     Command("forgetme", "Delete the questions and votes I stored from you, in every chat"),
-    Command("reload", "Re-read the stories (admins only)", admin_only=True),
+    Command("reload", "Re-read the stories (admins only)", access=Access.ADMINS),
+    Command(
+        "stories",
+        "Every story: who it is about, its size, when it changed (admins only)",
+        Access.ADMINS,
+    ),
+    Command(
+        "addstory",
+        "Add or replace a story: send a .txt or .md file with it (named admins only)",
+        Access.EDITORS,
+        takes_file=True,
+    ),
+    Command(
+        "storynames",
+        "Fix who a story is about: artist, band, aliases, title (named admins only)",
+        Access.EDITORS,
+        argument=Argument(
+            "names",
+            "The story's id, then e.g. artist: A. Sadykova; band: Golden Domra; aliases: Aru",
+            "aruzhan artist: Aruzhan Sadykova; band: Golden Domra; aliases: Aru, A. S.",
+        ),
+    ),
+    Command(
+        "removestory",
+        "Remove a story, once you confirm; its file is kept aside (named admins only)",
+        Access.EDITORS,
+        argument=Argument(
+            "story",
+            "The story's id (see /stories) or its artist",
+            "Talgat Baktybekova",
+            suggests_artists=True,
+        ),
+    ),
 )
 
 _BY_NAME = {name: command for command in COMMANDS for name in command.names}
@@ -95,9 +134,9 @@ def public_commands() -> tuple[Command, ...]:
     return tuple(command for command in COMMANDS if not command.admin_only)
 
 
-def help_text(*, admin: bool, language: str = "en") -> str:
-    """What /help says: the introduction, then the commands (admin-only ones only to admins)."""
-    shown = COMMANDS if admin else public_commands()
+def help_text(access: Access = Access.EVERYONE, language: str = "en") -> str:
+    """What /help says: the introduction, then the commands someone with ``access`` may run."""
+    shown = [command for command in COMMANDS if command.access <= access]
     lines = [
         HELP_LINE.format(usage=c.usage, description=gettext(language, c.description)) for c in shown
     ]

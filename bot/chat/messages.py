@@ -7,8 +7,9 @@ an :class:`ActionRequest`), call :class:`bot.chat.ChatService`, and render the
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from retrieval import Hit, Span
 
@@ -23,11 +24,19 @@ class ReplyKind(StrEnum):
 
 
 class ActionKind(StrEnum):
-    """Buttons under an answer."""
+    """Buttons under an answer, and under a question about the stories (admins only)."""
 
     MORE = "more"
     HELPFUL = "up"
     UNHELPFUL = "down"
+    CONFIRM = "confirm"  # replace or remove the story, as asked
+    CANCEL = "cancel"
+    UNDO = "undo"  # take back the story just added (or put back the one it replaced)
+
+    @property
+    def on_stories(self) -> bool:
+        """True for the buttons that change the stories (see :mod:`bot.chat.stories`)."""
+        return self in _STORY_ACTIONS
 
     @property
     def code(self) -> str:
@@ -41,8 +50,36 @@ class ActionKind(StrEnum):
 
 
 # One letter each, so a button's data stays short: Telegram allows 64 bytes of it.
-_ACTION_CODES = {ActionKind.MORE: "m", ActionKind.HELPFUL: "u", ActionKind.UNHELPFUL: "d"}
+_ACTION_CODES = {
+    ActionKind.MORE: "m",
+    ActionKind.HELPFUL: "u",
+    ActionKind.UNHELPFUL: "d",
+    ActionKind.CONFIRM: "y",
+    ActionKind.CANCEL: "n",
+    ActionKind.UNDO: "z",
+}
+_STORY_ACTIONS = frozenset({ActionKind.CONFIRM, ActionKind.CANCEL, ActionKind.UNDO})
 _CODE_ACTIONS = {code: kind for kind, code in _ACTION_CODES.items()}
+
+
+class Access(IntEnum):
+    """Who may run a command; each level may run the ones below it too."""
+
+    EVERYONE = 0
+    # Configured admins, and on Discord a server's Administrators: /reload, /stories.
+    ADMINS = 1
+    # Only the admins named in the settings: changing the stories changes them for every
+    # chat on every platform, which no one server's Administrator may decide.
+    EDITORS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that came with a message; its bytes are fetched only when a command uses them."""
+
+    name: str
+    size: int  # as the platform declares it; 0 when it does not say
+    read: Callable[[], Awaitable[bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +91,8 @@ class Incoming:
     user_id: str
     text: str  # the question or command, mention already stripped
     is_admin: bool = False  # the adapter decides (configured admins, platform permissions)
+    # The adapter decides too: only the admins named in the settings (see Access.EDITORS).
+    is_editor: bool = False
     # A search offered while the user types (Telegram's inline mode), not a question sent:
     # counted by its own limit (chat.rate_limit_inline_queries), not the question limit.
     inline: bool = False
@@ -61,6 +100,14 @@ class Incoming:
     # The language the platform reports for the user (Telegram language_code, Discord
     # locale); the bot replies in the question's language first (see bot.chat.i18n).
     language: str | None = None
+    attachment: Attachment | None = None  # a file sent with the command, or replied to
+
+    @property
+    def access(self) -> Access:
+        """The most the sender may do."""
+        if self.is_editor:
+            return Access.EDITORS
+        return Access.ADMINS if self.is_admin else Access.EVERYONE
 
 
 @dataclass(frozen=True, slots=True)

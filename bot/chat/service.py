@@ -24,9 +24,19 @@ from bot.chat.conversations import (
 from bot.chat.feedback import FeedbackStore, Vote
 from bot.chat.gate import QuestionGate, refusal
 from bot.chat.i18n import gettext, language_of, supported, translate
-from bot.chat.messages import ActionKind, ActionRequest, Incoming, PassageView, Reply, ReplyKind
+from bot.chat.messages import (
+    Access,
+    ActionKind,
+    ActionRequest,
+    Incoming,
+    PassageView,
+    Reply,
+    ReplyKind,
+)
 from bot.chat.questionlog import QuestionLog, forget_person
 from bot.chat.ratelimit import Limiter
+from bot.chat.stories import StoryDesk
+from bot.chat.storylog import StoryLog
 from bot.chat.texts import (
     ASK_FIRST,
     CORRECTED,
@@ -36,6 +46,7 @@ from bot.chat.texts import (
     NO_ANSWER,
     NO_MORE,
     NOT_ADMIN,
+    NOT_EDITOR,
     NOT_IN_STORY,
     NOT_IN_STORY_NOR_ELSEWHERE,
     RELOADED,
@@ -78,6 +89,7 @@ class ChatService:
         limiter: Limiter | None = None,
         inline_limiter: Limiter | None = None,
         questions: QuestionLog | None = None,
+        stories: StoryDesk | None = None,
     ) -> None:
         self.retriever = retriever
         self.settings = settings
@@ -86,6 +98,10 @@ class ChatService:
         self.conversations: ConversationStore = conversations or MemoryConversations()
         self.topics = Topics(self.conversations, idle_seconds=settings.chat.topic_minutes * 60)
         self.gate = QuestionGate(settings, limiter=limiter, inline_limiter=inline_limiter)
+        # Stories added and removed from the chats; the audit shares the feedback database.
+        self.stories = stories or StoryDesk(
+            retriever, StoryLog(feedback.path), max_bytes=settings.chat.max_story_bytes
+        )
         self._handlers: dict[str, CommandHandler] = {
             "ask": self._ask_command,
             "more": self._more_command,
@@ -95,6 +111,10 @@ class ChatService:
             "start": self._start_command,
             "reload": self._reload_command,
             "forgetme": self._forgetme_command,
+            "stories": self.stories.listing,
+            "addstory": self.stories.add,
+            "removestory": self.stories.remove,
+            "storynames": self.stories.rename,
         }
 
     # -- public API ------------------------------------------------------------------------
@@ -115,21 +135,24 @@ class ChatService:
     async def command(self, name: str, args: str, message: Incoming) -> Reply:
         """Run the table's command called ``name`` (or an alias) with its argument text.
 
-        Admin-only commands are refused to others; a missing argument gets the usage.
+        Commands are refused to whoever lacks their access; a missing argument gets the usage.
         """
         command = command_named(name)
         args = clean(args).strip()
         language = language_of(args, message.language)
         if command is None:
             return Reply(ReplyKind.INFO, unknown_command(name, language), language=language)
-        if command.admin_only and not message.is_admin:
-            return refusal(language, NOT_ADMIN, name=command.name)
+        if message.access < command.access:
+            text = NOT_EDITOR if command.access is Access.EDITORS else NOT_ADMIN
+            return refusal(language, text, name=command.name)
         if command.argument is not None and not args:
             return refusal(language, USAGE, **self._usage(command))
         return await self._handlers[command.name](args, message)
 
     async def act(self, request: ActionRequest, *, platform: str | None = None) -> Reply:
-        """Handle a button press: More, helpful or not helpful."""
+        """Handle a button press: More, helpful or not helpful; or one about the stories."""
+        if request.kind.on_stories:
+            return await self.stories.act(request)
         record = self.conversations.answer(request.answer_id)
         if (
             record is None
@@ -291,7 +314,7 @@ class ChatService:
 
     async def _help_command(self, _: str, message: Incoming) -> Reply:
         language = supported(message.language)
-        text = help_text(admin=message.is_admin, language=language)
+        text = help_text(message.access, language=language)
         return Reply(ReplyKind.INFO, text, language=language)
 
     async def _start_command(self, _: str, message: Incoming) -> Reply:

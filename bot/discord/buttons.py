@@ -33,6 +33,10 @@ _BUTTON_STYLES = {
     ActionKind.MORE: discord.ButtonStyle.primary,
     ActionKind.HELPFUL: discord.ButtonStyle.secondary,
     ActionKind.UNHELPFUL: discord.ButtonStyle.secondary,
+    # Replacing or removing a story is the step to think twice about.
+    ActionKind.CONFIRM: discord.ButtonStyle.danger,
+    ActionKind.CANCEL: discord.ButtonStyle.secondary,
+    ActionKind.UNDO: discord.ButtonStyle.secondary,
 }
 _CODES = "".join(kind.code for kind in ActionKind)
 _TEMPLATE = rf"artistbot:(?P<action>[{_CODES}]):(?P<answer_id>[^:]{{1,80}})"

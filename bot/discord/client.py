@@ -34,6 +34,7 @@ from discord import app_commands
 from bot.chat import (
     ActionKind,
     ActionRequest,
+    Attachment,
     ChatService,
     Incoming,
     Reply,
@@ -107,6 +108,8 @@ class ArtistBot(discord.Client):
             text=text,
             is_admin=self.is_admin(message.author),
             private=message.guild is None,
+            is_editor=self.is_editor(message.author),
+            attachment=attachment(message.attachments[0]) if message.attachments else None,
         )
         async with message.channel.typing():
             reply = await self._ask_chat(incoming)
@@ -177,8 +180,13 @@ class ArtistBot(discord.Client):
 
     # -- interactions: one way to answer -------------------------------------------------------
 
-    def incoming(self, interaction: discord.Interaction[Any], text: str) -> Incoming:
-        """The neutral message for a slash command."""
+    def incoming(
+        self,
+        interaction: discord.Interaction[Any],
+        text: str,
+        file: discord.Attachment | None = None,
+    ) -> Incoming:
+        """The neutral message for a slash command (and the file given to it)."""
         return Incoming(
             platform=PLATFORM,
             chat_id=str(interaction.channel_id),
@@ -187,6 +195,8 @@ class ArtistBot(discord.Client):
             is_admin=self.is_admin(interaction.user),
             private=interaction.guild_id is None,
             language=_locale(interaction),
+            is_editor=self.is_editor(interaction.user),
+            attachment=attachment(file) if file is not None else None,
         )
 
     async def respond(
@@ -233,9 +243,14 @@ class ArtistBot(discord.Client):
 
     def is_admin(self, user: discord.User | discord.Member) -> bool:
         """Configured admins, and members with the Administrator permission."""
-        if user.id in self.settings.discord.admins:
+        if self.is_editor(user):
             return True
         return isinstance(user, discord.Member) and user.guild_permissions.administrator
+
+    def is_editor(self, user: discord.User | discord.Member) -> bool:
+        """Configured admins only: a server's Administrator may not change every server's
+        stories."""
+        return user.id in self.settings.discord.admins
 
     # -- errors: one handler -----------------------------------------------------------------
 
@@ -274,6 +289,11 @@ def _locale(interaction: discord.Interaction[Any]) -> str | None:
     """The user's Discord locale ("ru", "en-US"; an unknown one as sent), if any."""
     locale = getattr(interaction, "locale", None)
     return str(locale) if locale else None
+
+
+def attachment(file: discord.Attachment) -> Attachment:
+    """The neutral attachment for a Discord file (fetched from Discord's CDN when read)."""
+    return Attachment(file.filename, file.size, file.read)
 
 
 async def run(bot: ArtistBot, token: str, *, stop: asyncio.Event) -> None:

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 # Where the hash of the last synced command tree is kept (in the data directory).
 SYNC_STATE_FILE = "discord_commands.sha256"
+# The file option of a command that takes one (/addstory).
+FILE_DESCRIPTION = "The story: a .txt or .md file"
 # Autocomplete may offer at most 25 choices of at most 100 characters.
 MAX_CHOICES = 25
 MAX_CHOICE_CHARS = 100
@@ -42,8 +44,13 @@ class CommandHost(Protocol):
         """The application whose commands these are."""
         ...
 
-    def incoming(self, interaction: discord.Interaction[Any], text: str) -> Incoming:
-        """The neutral message for a slash command."""
+    def incoming(
+        self,
+        interaction: discord.Interaction[Any],
+        text: str,
+        file: discord.Attachment | None = None,
+    ) -> Incoming:
+        """The neutral message for a slash command (and the file given to it)."""
         ...
 
     async def respond(
@@ -66,8 +73,10 @@ def add_commands(bot: CommandHost) -> None:
 def slash_command(bot: CommandHost, command: Command) -> app_commands.Command[Any, ..., None]:
     """The slash command that runs ``command`` through ``bot``'s chat layer."""
 
-    async def run(interaction: discord.Interaction[Any], text: str) -> None:
-        incoming = bot.incoming(interaction, text)
+    async def run(
+        interaction: discord.Interaction[Any], text: str, file: discord.Attachment | None = None
+    ) -> None:
+        incoming = bot.incoming(interaction, text, file)
         await bot.respond(
             interaction,
             lambda: bot.chat.command(command.name, text, incoming),
@@ -75,7 +84,21 @@ def slash_command(bot: CommandHost, command: Command) -> app_commands.Command[An
             ephemeral=command.admin_only,
         )
 
-    if command.argument is None:
+    # discord.py takes options from the callback's parameters: ``text`` for the argument,
+    # shown to users under the table's name and description; ``file`` for a file.
+    argument = command.argument
+    if command.takes_file:
+
+        @app_commands.describe(file=FILE_DESCRIPTION)
+        async def with_file(
+            interaction: discord.Interaction[Any], file: discord.Attachment
+        ) -> None:
+            await run(interaction, "", file)
+
+        return app_commands.Command(
+            name=command.name, description=command.description, callback=with_file
+        )
+    if argument is None:
 
         async def without_argument(interaction: discord.Interaction[Any]) -> None:
             await run(interaction, "")
@@ -84,17 +107,15 @@ def slash_command(bot: CommandHost, command: Command) -> app_commands.Command[An
             name=command.name, description=command.description, callback=without_argument
         )
 
-    # discord.py takes options from the callback's parameters: one parameter, ``text``,
-    # shown to users under the table's name and description.
-    @app_commands.rename(text=command.argument.name)
-    @app_commands.describe(text=command.argument.description)
+    @app_commands.rename(text=argument.name)
+    @app_commands.describe(text=argument.description)
     async def with_argument(interaction: discord.Interaction[Any], text: str) -> None:
         await run(interaction, text)
 
     slash: app_commands.Command[Any, ..., None] = app_commands.Command(
         name=command.name, description=command.description, callback=with_argument
     )
-    if command.argument.suggests_artists:
+    if argument.suggests_artists:
 
         @slash.autocomplete("text")
         async def suggest(

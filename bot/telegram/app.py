@@ -34,7 +34,6 @@ from bot.telegram.handlers import (
     on_group_text,
     on_non_text,
     on_private_text,
-    on_unknown_command,
 )
 from bot.telegram.inline import LatestQueries, on_inline
 from bot.telegram.updates import PerChatUpdateProcessor
@@ -63,6 +62,7 @@ def build_application(settings: Settings, chat: ChatService, token: str) -> Tele
         ApplicationBuilder()
         .token(token)
         .base_url(settings.telegram.base_url)
+        .base_file_url(settings.telegram.base_file_url)
         .get_updates_connection_pool_size(POLLING_CONNECTIONS)
         .rate_limiter(AIORateLimiter())
         .concurrent_updates(PerChatUpdateProcessor(settings.telegram.concurrent_updates))
@@ -74,7 +74,7 @@ def build_application(settings: Settings, chat: ChatService, token: str) -> Tele
     application.add_handler(CommandHandler(COMMAND_NAMES, on_command))
     # Any other /command, and the table's addressed to another bot (``/ask@other_bot``).
     application.add_handler(
-        MessageHandler(filters.COMMAND & ~filters.UpdateType.EDITED, on_unknown_command)
+        MessageHandler(filters.COMMAND & ~filters.UpdateType.EDITED, on_command)
     )
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_private_text)

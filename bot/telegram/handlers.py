@@ -9,9 +9,11 @@ in ``application.bot_data`` (see :mod:`bot.telegram.app`); nothing is a module g
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import cast
 
 from telegram import (
+    Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -25,7 +27,15 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from bot.chat import ActionKind, ActionRequest, ChatService, Incoming, Reply
+from bot.chat import (
+    ActionKind,
+    ActionRequest,
+    Attachment,
+    ChatService,
+    Incoming,
+    Reply,
+    command_named,
+)
 from bot.chat.texts import APOLOGY, BLANK, FORGED, NON_TEXT_HINT, button_label
 from bot.settings import Settings
 from bot.telegram.render import render_reply
@@ -34,36 +44,40 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 # Commands that search or re-read the stories: worth a "typing…" while they run.
-_SLOW_COMMANDS = frozenset({"ask", "more", "reload"})
+_SLOW_COMMANDS = frozenset({"ask", "more", "reload", "addstory"})
+# The command a document sent alone in a private chat runs.
+ADD_STORY = "addstory"
 
 
 # -- handlers ----------------------------------------------------------------------------------
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Run one of the table's commands (any ``@botname`` after its name is dropped)."""
+    """Run a ``/command`` (any of the table's, ``@this_bot`` or not; see :func:`_command`)."""
     message = cast(Message, update.effective_message)
-    first, _, args = (message.text or "").partition(" ")
-    name = first.lstrip("/").split("@", 1)[0].lower()
-    if name in _SLOW_COMMANDS:
-        await _typing(update, context)
-    reply = await _chat(context).command(name, args, _incoming(update, context, args))
-    await _send(update, context, reply)
+    await _command(update, context, message.text or "")
 
 
-async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Say which commands there are to a ``/command`` of no table's name (or one for another bot).
+async def _command(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Run the command ``text`` starts with; one of no table's name gets the list of commands.
 
-    In groups only commands addressed to this bot (``/name@this_bot``) are answered: a bare
-    ``/weather`` there may well be meant for another bot.
+    Commands addressed to another bot (``/ask@other_bot``) get no reply, nor in groups an
+    unknown bare one: a bare ``/weather`` there may well be meant for another bot. A file
+    sent with the command (as its caption) or replied to comes along (see /addstory).
     """
     message = cast(Message, update.effective_message)
-    first, _, args = (message.text or "").partition(" ")
+    first, *rest = text.split(maxsplit=1) or [""]
     name, _, target = first.lstrip("/").partition("@")
+    args = rest[0] if rest else ""
     ours = (context.bot.username or "").lower()
-    if target.lower() != ours and (target or message.chat.type != ChatType.PRIVATE):
+    if target and target.lower() != ours:
         return
-    reply = await _chat(context).command(name, args, _incoming(update, context, args))
+    if command_named(name) is None and not target and message.chat.type != ChatType.PRIVATE:
+        return
+    if name.lower() in _SLOW_COMMANDS:
+        await _typing(update, context)
+    incoming = replace(_incoming(update, context, args), attachment=_attachment(message))
+    reply = await _chat(context).command(name, args, incoming)
     await _send(update, context, reply)
 
 
@@ -82,11 +96,16 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A caption under a photo or document is a question, as text is; other non-text
-    messages (stickers, uncaptioned photos) get a one-line hint."""
+    """A caption under a photo or document is a question or a command, as text is; a
+    document alone in a private chat is a story to add (/addstory); other non-text messages
+    (stickers, uncaptioned photos) get a one-line hint."""
     message = cast(Message, update.effective_message)
     private = message.chat.type == ChatType.PRIVATE
-    if message.caption:
+    if message.caption and message.caption.startswith("/"):
+        await _command(update, context, message.caption)
+    elif private and message.document is not None and not message.caption:
+        await _command(update, context, f"/{ADD_STORY}")
+    elif message.caption:
         text = message.caption if private else _addressed_text(message, context)
         if text is not None:
             await _answer(update, context, text)
@@ -95,7 +114,8 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Handle More / 👍 / 👎 under an answer; unknown or forged data gets a polite answer."""
+    """Handle More / 👍 / 👎 under an answer, and Yes / Cancel / Undo about the stories;
+    unknown or forged data gets a polite answer."""
     query = update.callback_query
     assert query is not None
     prefix, _, answer_id = (query.data or "").partition(":")
@@ -106,6 +126,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     user = query.from_user
     request = ActionRequest(kind, answer_id, str(chat.id), str(user.id), user.language_code)
+    if kind.on_stories:  # what a change to the stories did is a message of its own
+        await query.answer()
+        await _typing(update, context)
+        await _send(update, context, await _chat(context).act(request, platform=PLATFORM))
+        return
     if kind is ActionKind.MORE:
         await _typing(update, context)
     reply = await _chat(context).act(request, platform=PLATFORM)
@@ -149,10 +174,26 @@ def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> 
         chat_id=str(chat.id if chat else user_id),
         user_id=str(user_id),
         text=text,
+        # Telegram has no admins of its own for a bot: the configured ones may do everything.
         is_admin=user_id in _settings(context).telegram.admins,
+        is_editor=user_id in _settings(context).telegram.admins,
         private=chat is not None and chat.type == ChatType.PRIVATE,
         language=user.language_code if user else None,
     )
+
+
+def _attachment(message: Message) -> Attachment | None:
+    """The document sent with ``message`` (its caption the command) or that it replies to."""
+    for carrier in (message, message.reply_to_message):
+        document = carrier.document if carrier is not None else None
+        if document is not None:
+
+            async def read(document: Document = document) -> bytes:
+                file = await document.get_file()
+                return bytes(await file.download_as_bytearray())
+
+            return Attachment(document.file_name or "", document.file_size or 0, read)
+    return None
 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:

@@ -6,15 +6,17 @@ import re
 
 import pytest
 
-from bot.chat import ChatService, Incoming, ReplyKind
+from bot.chat import Access, ChatService, Incoming, ReplyKind
 from bot.chat.commands import COMMANDS, MAX_DESCRIPTION, Command, public_commands
 
 # What both platforms accept as a command's name (Telegram: 1-32 of a-z, 0-9, _).
 NAME = re.compile(r"[a-z0-9_]{1,32}")
 
 
-def msg(text: str = "", *, admin: bool = False) -> Incoming:
-    return Incoming(platform="test", chat_id="c1", user_id="u1", text=text, is_admin=admin)
+def msg(text: str = "", *, admin: bool = False, editor: bool = False) -> Incoming:
+    return Incoming(
+        platform="test", chat_id="c1", user_id="u1", text=text, is_admin=admin, is_editor=editor
+    )
 
 
 def arguments_for(command: Command) -> str:
@@ -38,17 +40,22 @@ async def test_help_lists_every_public_command_and_admin_ones_only_to_admins(
 ) -> None:
     everyone = (await chat.command("help", "", msg())).text
     admin = (await chat.command("help", "", msg(admin=True))).text
+    editor = (await chat.command("help", "", msg(admin=True, editor=True))).text
     for command in COMMANDS:
         line = f"{command.usage} - {command.description}"
-        assert line in admin
+        assert line in editor
+        assert (line in admin) is (command.access <= Access.ADMINS)
         assert (line in everyone) is not command.admin_only
     assert "/reload" in admin and "/reload" not in everyone
+    assert "/addstory" in editor and "/addstory" not in admin
 
 
 async def test_every_command_and_alias_of_the_table_runs(chat: ChatService) -> None:
     for command in COMMANDS:
         for name in command.names:
-            reply = await chat.command(f"/{name.upper()}", arguments_for(command), msg(admin=True))
+            reply = await chat.command(
+                f"/{name.upper()}", arguments_for(command), msg(admin=True, editor=True)
+            )
             assert "Unknown command" not in reply.text, name
             assert reply.text or reply.passages, name
     assert (await chat.command("start", "", msg())).text == (
@@ -66,11 +73,18 @@ async def test_admin_only_commands_are_refused_to_others(
 ) -> None:
     reply = await chat.command(command.name, arguments_for(command), msg())
     assert reply.kind is ReplyKind.REFUSED
-    assert f"only the bot's admins may use /{command.name}" in reply.text
+    if command.access is Access.ADMINS:
+        assert f"only the bot's admins may use /{command.name}" in reply.text
+    else:  # changing the stories: not even a Discord server's Administrator
+        admin = await chat.command(command.name, arguments_for(command), msg(admin=True))
+        for refused in (reply, admin):
+            assert f"only the admins named in the bot's settings may use /{command.name}" in (
+                refused.text
+            )
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.argument], ids=lambda c: c.name)
 async def test_a_missing_argument_gets_the_usage(chat: ChatService, command: Command) -> None:
-    reply = await chat.command(command.name, "   ", msg(admin=True))
+    reply = await chat.command(command.name, "   ", msg(admin=True, editor=True))
     assert reply.kind is ReplyKind.REFUSED
     assert reply.text.startswith(f"Usage: {command.usage}, e.g. /{command.name} ")

@@ -21,6 +21,7 @@ from click.testing import CliRunner, Result
 
 from bot.cli import cli
 from retrieval.embedding import Encoder
+from tests.conftest import story_file
 from tests.core.conftest import ROOT, SEED_QUESTIONS
 
 ARTISTBOT = Path(sys.executable).with_name("artistbot")
@@ -392,3 +393,42 @@ def test_repl_says_what_was_wrong_in_its_own_words(indexed: dict[str, str | None
     assert "showing 2 passages" in out
     assert "/more" not in out and "/about" not in out
     assert out.count("Type a question, or a command") == 0  # no help reprinted
+
+
+def test_stories_add_list_remove_restore_and_log(
+    tmp_path: Path, session_data_dir: Path, seed_corpus: Path, encoder: Encoder
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, corpus)
+    env = environment(new_data_dir(tmp_path, session_data_dir), corpus)
+    story = tmp_path / "aruzhan.txt"
+    story.write_bytes(story_file("Aruzhan Sadykova", "Golden Domra", "a shepherd from Taraz"))
+
+    added = invoke(["stories", "add", str(story)], env)
+    assert added.exit_code == 0, added.output
+    assert added.stdout.startswith("Added story aruzhan. Here is what I understood:\n")
+    assert "Aruzhan Sadykova\nBand: Golden Domra\n" in added.stdout
+    listed = invoke(["stories", "list"], env)
+    assert "• aruzhan: Aruzhan Sadykova (Golden Domra), “Aruzhan Sadykova”, 1 passage" in (
+        listed.stdout
+    )
+    # Removing asks first: "no" at the prompt changes nothing; --yes removes.
+    kept = invoke(["stories", "remove", "Aruzhan Sadykova"], env, stdin="n\n")
+    assert kept.exit_code == 1 and "not changed" in kept.output
+    assert (corpus / "aruzhan.txt").is_file()
+    removed = invoke(["stories", "remove", "aruzhan", "--yes"], env)
+    assert removed.stdout.startswith("Removed story aruzhan (Aruzhan Sadykova)")
+    assert not (corpus / "aruzhan.txt").exists()
+    assert "_aruzhan.txt" in invoke(["stories", "restore"], env).stdout
+    restored = invoke(["stories", "restore", "aruzhan"], env)
+    assert restored.stdout.startswith("Put back story aruzhan as it was. 3 stories in all.")
+    assert (corpus / "aruzhan.txt").read_bytes() == story.read_bytes()
+    log = invoke(["stories", "log"], env).stdout.splitlines()
+    assert [line.split()[3:5] for line in log] == [
+        ["added", "aruzhan"],
+        ["removed", "aruzhan"],
+        ["restored", "aruzhan"],
+    ]
+    refused = invoke(["stories", "add", str(tmp_path / "aruzhan.txt")], env)
+    assert refused.exit_code == 1
+    assert "the stories already hold it, as story aruzhan" in refused.output

@@ -18,6 +18,11 @@ def test_the_tree_is_the_table(simcord_bot: ArtistBot) -> None:
         slash = tree[command.name]
         assert isinstance(slash, discord.app_commands.Command)
         assert slash.description == command.description
+        if command.takes_file:
+            [file] = slash.parameters
+            assert file.name == "file" and file.required
+            assert file.type is discord.AppCommandOptionType.attachment
+            continue
         if command.argument is None:
             assert slash.parameters == []
             continue
@@ -34,7 +39,11 @@ async def test_every_slash_command_is_answered(simcord_env: simcord.Env) -> None
     alice = simcord_env.guild.add_member(simcord_env.create_user("alice"))
 
     for command in COMMANDS:
-        options = {command.argument.name: command.argument.example} if command.argument else {}
+        options: dict[str, object] = (
+            {command.argument.name: command.argument.example} if command.argument else {}
+        )
+        if command.takes_file:
+            options["file"] = ("story.txt", b"A story.")
         result = await alice.slash(channel, command.name, **options)
         assert result.response is not None, command.name
         shown = result.response.content + "".join(e.title or "" for e in result.response.embeds)

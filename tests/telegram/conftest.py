@@ -9,6 +9,7 @@ token, so the emulator keeps its messages apart.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import logging
 import shutil
@@ -145,6 +146,25 @@ class TelegramHarness:
         route = "/sendCommand" if command else "/sendMessage"
         (await self.api.post(route, json=message)).raise_for_status()
 
+    async def send_document(
+        self, name: str, data: bytes, *, user: User, caption: str | None = None, size: int = 0
+    ) -> None:
+        """Send a file as a document (``size`` declares another size than the bytes')."""
+        file_id = f"doc{next(self._message_ids)}"
+        body = {"fileId": file_id, "base64": base64.b64encode(data).decode()}
+        (await self.api.post("/uploadFile", json=body)).raise_for_status()
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": name,
+            "mime_type": "text/plain",
+            "file_size": size or len(data),
+        }
+        extra: dict[str, Any] = {"document": document}
+        if caption is not None:
+            extra["caption"] = caption
+        await self.send(None, user=user, extra=extra)
+
     async def press(self, data: str, *, user: User, chat_id: int | None = None) -> None:
         """Press an inline button with this callback data under a bot message."""
         chat_id = chat_id if chat_id is not None else user.id
@@ -211,7 +231,9 @@ def telegram_settings(
             rate_limit_seconds=60,
             feedback_db=tmp_path / "feedback.sqlite3",
         ),
-        telegram=TelegramSettings(admins=(ADMIN_ID,), base_url=f"{emulator}/bot"),
+        telegram=TelegramSettings(
+            admins=(ADMIN_ID,), base_url=f"{emulator}/bot", base_file_url=f"{emulator}/file/bot"
+        ),
     )
 
 

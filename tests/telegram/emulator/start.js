@@ -9,6 +9,8 @@ const { TelegramServer } = require('telegram-test-api/lib/telegramServer');
 const BOT = { id: 666, is_bot: true, first_name: 'Test First name', username: 'TestNameBot' };
 // Calls the emulator does not implement, recorded so tests can look at them.
 const calls = [];
+// Files uploaded by the tests, by file id.
+const files = new Map();
 
 function ok(result) {
   return (req, res) => {
@@ -38,6 +40,30 @@ const fixes = (app, server) => {
     'deleteMyCommands', 'answerInlineQuery', 'getMyCommands']) {
     app.all(`/bot:token/:method(${method})`, ok(true));
   }
+  // Files (documents): a test uploads the bytes under a file id; the bot asks getFile for
+  // the file's path, then downloads it from /file/bot<token>/<path>, as from Telegram.
+  app.post('/uploadFile', (req, res) => {
+    files.set(req.body.fileId, Buffer.from(req.body.base64, 'base64'));
+    res.json({ ok: true, result: true });
+  });
+  app.all('/bot:token/getFile', (req, res) => {
+    calls.push({ method: 'getFile', token: req.params.token, body: req.body });
+    const data = files.get(req.body.file_id);
+    if (data === undefined) {
+      res.status(400).json({ ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
+      return;
+    }
+    res.json({ ok: true, result: { file_id: req.body.file_id, file_unique_id: req.body.file_id,
+      file_size: data.length, file_path: `documents/${req.body.file_id}` } });
+  });
+  app.get('/file/bot:token/documents/:fileId', (req, res) => {
+    const data = files.get(req.params.fileId);
+    if (data === undefined) {
+      res.status(404).end();
+      return;
+    }
+    res.type('application/octet-stream').send(data);
+  });
   // Test-side routes: recorded calls, and inline queries (not emulated at all).
   app.post('/recordedCalls', (req, res) => res.json({
     ok: true, result: calls.filter((c) => c.token === req.body.token),
