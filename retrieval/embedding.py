@@ -58,7 +58,6 @@ class Encoder(Protocol):
         ...
 
 
-
 class PartEncoder(Encoder, Protocol):
     """An encoder that also gives vectors of parts of a text from the text's own pass
     (both packaged-model encoders do; the multilingual one does not)."""
