@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot.chat.commands import Command, command_named, help_text, unknown_command
+from bot.chat.commands import Command, command_named, unknown_command
 from bot.chat.conversations import (
     AnswerRecord,
     ConversationStore,
@@ -23,7 +23,8 @@ from bot.chat.conversations import (
 )
 from bot.chat.feedback import FeedbackStore, Vote
 from bot.chat.gate import QuestionGate, refusal
-from bot.chat.i18n import gettext, language_of, supported, translate
+from bot.chat.i18n import gettext, language_of, supported
+from bot.chat.info_commands import InfoCommands, info
 from bot.chat.messages import (
     Access,
     ActionKind,
@@ -33,7 +34,7 @@ from bot.chat.messages import (
     Reply,
     ReplyKind,
 )
-from bot.chat.questionlog import QuestionLog, forget_person
+from bot.chat.questionlog import QuestionLog
 from bot.chat.ratelimit import Limiter
 from bot.chat.stories import StoryDesk
 from bot.chat.storylog import StoryLog
@@ -41,23 +42,16 @@ from bot.chat.texts import (
     ASK_FIRST,
     CORRECTED,
     FOLLOW_UP,
-    FORGOTTEN,
-    FORGOTTEN_NOTHING,
     NO_ANSWER,
     NO_MORE,
     NOT_ADMIN,
     NOT_EDITOR,
     NOT_IN_STORY,
     NOT_IN_STORY_NOR_ELSEWHERE,
-    RELOADED,
-    RELOADED_NOTHING,
     STALE,
     THANKS_DOWN,
     THANKS_UP,
-    UNKNOWN_ARTIST,
     USAGE,
-    about_artist,
-    artists_list,
 )
 from bot.chat.topics import Topics
 from bot.settings import Settings
@@ -102,15 +96,16 @@ class ChatService:
         self.stories = stories or StoryDesk(
             retriever, StoryLog(feedback.path), max_bytes=settings.chat.max_story_bytes
         )
+        told = InfoCommands(retriever, settings, self.topics, feedback, questions)
         self._handlers: dict[str, CommandHandler] = {
             "ask": self._ask_command,
             "more": self._more_command,
-            "artists": self._artists_command,
-            "about": self._about_command,
-            "help": self._help_command,
-            "start": self._start_command,
-            "reload": self._reload_command,
-            "forgetme": self._forgetme_command,
+            "artists": told.artists,
+            "about": told.about,
+            "help": told.help,
+            "start": told.start,
+            "reload": told.reload,
+            "forgetme": told.forgetme,
             "stories": self.stories.listing,
             "addstory": self.stories.add,
             "removestory": self.stories.remove,
@@ -179,17 +174,13 @@ class ChatService:
         )
         if self.questions is not None:
             self.questions.vote(record.answer_id, vote)
-        return self._info(language, THANKS_UP if vote > 0 else THANKS_DOWN)
+        return info(language, THANKS_UP if vote > 0 else THANKS_DOWN)
 
     def artist_names(self) -> list[str]:
         """Every artist's name, for autocomplete."""
         return sorted({story.artist for story in self.retriever.stories}, key=str.casefold)
 
     # -- questions ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _info(language: str, message: str, /, **fields: object) -> Reply:
-        return Reply(ReplyKind.INFO, translate(language, message, **fields), language=language)
 
     async def _answer(
         self, message: Incoming, question: str, language: str, *, k: int | None
@@ -235,12 +226,12 @@ class ChatService:
         if refused is not None:
             return refused
         if record.remaining <= 0:
-            return self._info(language, NO_MORE)
+            return info(language, NO_MORE)
         answer = await self.retriever.asearch(
             record.question, k=record.k, offset=record.next_offset, story_id=record.story_id
         )
         if not answer.found:
-            return self._info(language, NO_MORE)
+            return info(language, NO_MORE)
         return self._reply(
             record.platform,
             record.chat_id,
@@ -306,55 +297,8 @@ class ChatService:
     async def _more_command(self, _: str, message: Incoming) -> Reply:
         last = self.conversations.last_answer(message.platform, message.chat_id)
         if last is None:
-            return self._info(supported(message.language), ASK_FIRST)
+            return info(supported(message.language), ASK_FIRST)
         request = ActionRequest(
             ActionKind.MORE, last, message.chat_id, message.user_id, message.language
         )
         return await self.act(request, platform=message.platform)
-
-    async def _help_command(self, _: str, message: Incoming) -> Reply:
-        language = supported(message.language)
-        text = help_text(message.access, language=language)
-        return Reply(ReplyKind.INFO, text, language=language)
-
-    async def _start_command(self, _: str, message: Incoming) -> Reply:
-        self.topics.clear(message)
-        return await self._help_command(_, message)
-
-    async def _artists_command(self, _: str, message: Incoming) -> Reply:
-        language = supported(message.language)
-        text = artists_list(self.retriever.stories, language)
-        return Reply(ReplyKind.INFO, text, language=language)
-
-    async def _about_command(self, name: str, message: Incoming) -> Reply:
-        language = language_of(name, message.language)
-        if len(name) > self.settings.chat.max_question_chars:
-            return refusal(language, UNKNOWN_ARTIST, name=name[:40] + "…")
-        stories = self.retriever.find_stories(name)
-        if not stories:
-            return self._info(language, UNKNOWN_ARTIST, name=name)
-        story = stories[0]
-        self.topics.set(message, story.story_id)
-        return Reply(ReplyKind.INFO, about_artist(story, language), language=language)
-
-    async def _reload_command(self, _: str, message: Incoming) -> Reply:
-        report = await asyncio.to_thread(self.retriever.reload)
-        log.info("reload by %s:%s: %s", message.platform, message.user_id, report)
-        language = supported(message.language)
-        if not report.touched:
-            return self._info(language, RELOADED_NOTHING)
-        return self._info(
-            language,
-            RELOADED,
-            added=len(report.added),
-            changed=len(report.changed),
-            removed=len(report.removed),
-            total=len(self.retriever.stories),
-        )
-
-    async def _forgetme_command(self, _: str, message: Incoming) -> Reply:
-        count = await forget_person(self.feedback, self.questions, message)
-        language = supported(message.language)
-        if not count:
-            return self._info(language, FORGOTTEN_NOTHING)
-        return self._info(language, FORGOTTEN, count=count)

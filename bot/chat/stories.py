@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.chat.messages import ActionKind, ActionRequest, Attachment, Incoming, Reply, ReplyKind
+from bot.chat.pending import PendingSteps, Step
 from bot.chat.storylog import StoryEvent, StoryLog
 from bot.chat.storynames import parse_names, stories_named
 from bot.chat.texts import (
@@ -31,8 +28,6 @@ from bot.chat.texts import (
     ASK_REMOVE,
     ASK_REPLACE,
     BUSY,
-    CANCELLED,
-    EXPIRED,
     FAILED,
     NAMES_HOW,
     NOT_ADDED,
@@ -58,23 +53,6 @@ from retrieval import IndexBusy, Retriever, StoryChange, StoryExists, StoryInfo,
 
 log = logging.getLogger(__name__)
 
-# Questions (replace? remove?) and Undo buttons are answered within this time, or expire.
-PENDING_SECONDS = 15 * 60
-MAX_PENDING = 100
-PENDING_ID_BYTES = 6
-
-Step = Callable[[], Awaitable[Reply]]
-
-
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    """What a CONFIRM (or UNDO) button does, and who may press it."""
-
-    user_id: str
-    chat_id: str
-    confirm: Step
-    created: float
-
 
 class StoryDesk:
     """Story commands over one retriever; the audit goes to ``audit``."""
@@ -83,7 +61,7 @@ class StoryDesk:
         self.retriever = retriever
         self.audit = audit
         self.max_bytes = max_bytes
-        self._pending: OrderedDict[str, _Pending] = OrderedDict()
+        self._steps = PendingSteps()
 
     # -- commands --------------------------------------------------------------------------
 
@@ -130,7 +108,7 @@ class StoryDesk:
         question = ASK_REMOVE.format(
             artist=story.artist, story_id=story.story_id, title=story.title
         )
-        return self._ask(message, question, remove)
+        return self._steps.ask(message, question, remove)
 
     async def rename(self, text: str, message: Incoming) -> Reply:
         """Set who a story is about: ``<id> artist: …; band: …; aliases: …, …; title: …``."""
@@ -177,18 +155,7 @@ class StoryDesk:
 
     async def act(self, request: ActionRequest) -> Reply:
         """A press of Yes, Cancel or Undo: only by who asked, in that chat, in time."""
-        self._expire()
-        pending = self._pending.get(request.answer_id)
-        if (
-            pending is None
-            or pending.user_id != request.user_id
-            or pending.chat_id != request.chat_id
-        ):
-            return Reply(ReplyKind.REFUSED, EXPIRED)
-        del self._pending[request.answer_id]  # each question is answered once
-        if request.kind is ActionKind.CANCEL:
-            return Reply(ReplyKind.INFO, CANCELLED)
-        return await pending.confirm()
+        return await self._steps.answer(request)
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -265,7 +232,7 @@ class StoryDesk:
             ADDED_HINT.format(story_id=story.story_id),
         ]
         undo = undo or self._undo_step(message, change)
-        return self._ask(message, "\n".join(lines), undo, actions=(ActionKind.UNDO,))
+        return self._steps.ask(message, "\n".join(lines), undo, actions=(ActionKind.UNDO,))
 
     def _undo_step(self, message: Incoming, change: StoryChange) -> Step:
         """Undo an add (remove the story again) or a replace (put the old version back)."""
@@ -287,36 +254,12 @@ class StoryDesk:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _ask(
-        self,
-        message: Incoming,
-        text: str,
-        confirm: Step,
-        *,
-        actions: tuple[ActionKind, ...] = (ActionKind.CONFIRM, ActionKind.CANCEL),
-    ) -> Reply:
-        """A reply with buttons that run ``confirm`` (or cancel) for the sender only."""
-        self._expire()
-        while len(self._pending) >= MAX_PENDING:
-            self._pending.popitem(last=False)
-        pending_id = secrets.token_urlsafe(PENDING_ID_BYTES)
-        self._pending[pending_id] = _Pending(
-            message.user_id, message.chat_id, confirm, time.monotonic()
-        )
-        return Reply(ReplyKind.INFO, text, answer_id=pending_id, actions=actions)
-
     def _ask_replace(self, message: Incoming, old: StoryInfo, name: str, replace: Step) -> Reply:
         """ "Replace the story about …?", Yes running ``replace``."""
         question = ASK_REPLACE.format(
             artist=old.artist, story_id=old.story_id, title=old.title, name=name
         )
-        return self._ask(message, question, replace)
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for pending_id, pending in list(self._pending.items()):
-            if now - pending.created > PENDING_SECONDS:
-                del self._pending[pending_id]
+        return self._steps.ask(message, question, replace)
 
     def _too_big(self, file: Attachment, size: int) -> Reply:
         text = TOO_BIG.format(name=file.name, size=file_size(size), limit=file_size(self.max_bytes))
