@@ -6,12 +6,15 @@ Telegram, into a retriever of its own (the test's private copy of the seed stori
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from retrieval import Retriever
 from tests.conftest import story_file
+from tests.core.test_cli import environment, invoke
 from tests.telegram.conftest import ADMIN_ID, TelegramHarness, User
 from tests.telegram.test_end_to_end import buttons
 
@@ -99,3 +102,27 @@ async def test_files_that_cannot_be_stories_get_a_reply_and_are_not_fetched_when
     assert added.startswith("Added story zhanar.")
     assert "zhanar.txt is not UTF-8; read it as Windows-1252" in added
     assert "Band: Café Steppe" in added
+
+
+async def test_a_story_removed_in_the_chat_comes_back_with_artistbot_stories_restore(
+    telegram: TelegramHarness, own_retriever: Retriever, session_data_dir: Path
+) -> None:
+    await telegram.send_document("aruzhan.txt", STORY, user=ADMIN)
+    await said(telegram, ADMIN)
+    await telegram.send("/removestory aruzhan", user=ADMIN, command=True)
+    await telegram.press(buttons(await said(telegram, ADMIN))["Yes, do it"], user=ADMIN)
+    assert (await said(telegram, ADMIN))["text"].startswith("Removed story aruzhan")
+
+    # The operator, on the server's shell (sharing the exported model, as a deployment does).
+    settings = own_retriever.settings
+    (settings.data_dir / "models").symlink_to(session_data_dir / "models", True)
+    env = environment(settings.data_dir, settings.corpus_dir)
+    restored = await asyncio.to_thread(invoke, ["stories", "restore", "aruzhan"], env)
+    assert restored.stdout.startswith("Put back story aruzhan as it was."), restored.output
+
+    # The running bot picks it up with /reload, and answers from it again.
+    await telegram.send("/reload", user=ADMIN, command=True)
+    assert (await said(telegram, ADMIN))["text"].startswith("Stories reloaded: 1 added")
+    await telegram.send("Who taught Aruzhan Sadykova to sing?", user=ALICE)
+    answer = (await said(telegram, ALICE))["text"]
+    assert "shepherd from Taraz" in answer and f"— <i>{ARUZHAN}" in answer
