@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+from retrieval.postings import TermCounts, count_terms, merge
 from retrieval.text import fold
 
 _TERM = re.compile(r"\w+")
@@ -61,19 +61,34 @@ class Analyzer:
 
 
 class LexicalIndex:
-    """BM25 over passages; scores every passage for a question in one sparse pass."""
+    """BM25 over passages; scores every passage for a question in one sparse pass.
 
-    def __init__(self, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> None:
+    Built from per-story term counts (:mod:`retrieval.postings`), so that an update
+    analyses only the stories it adds or changes; the idf is computed from the merged
+    counts. Scores are bm25s's "lucene" BM25, which this index used to be built with.
+    """
+
+    def __init__(
+        self,
+        texts: Sequence[str] = (),
+        *,
+        counts: Sequence[TermCounts] | None = None,
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> None:
         self.analyze = Analyzer()
         self.k1 = k1
-        self._bm25 = bm25s.BM25(k1=k1, b=b)
-        tokens = [self.analyze(t) or ["\x00"] for t in texts]
-        self._size = len(texts)
-        self._bm25.index(tokens, show_progress=False)
-        self._vocab: dict[str, int] = dict(self._bm25.vocab_dict)
-        # Passages holding each term: the lengths of bm25s's own posting lists.
-        doc_freq = np.diff(self._bm25.scores["indptr"]).astype(np.float64)
-        # The idf bm25s's "lucene" scoring uses, for weighing terms outside BM25 itself.
+        if counts is None:
+            counts = [count_terms(texts, self.analyze)]
+        self._postings = merge(counts)
+        self._vocab = self._postings.vocabulary
+        lengths = self._postings.lengths
+        self._size = len(lengths)
+        mean = float(lengths.mean()) if self._size else 1.0
+        # The length part of BM25's denominator, per passage: k1 * (1 - b + b * dl / avgdl).
+        self._norm = (k1 * (1 - b + b * lengths / mean)).astype(np.float32)
+        doc_freq = self._postings.doc_freq.astype(np.float64)
+        # The idf of bm25s's "lucene" scoring, also for weighing terms outside BM25 itself.
         self._idf = np.log(1.0 + (self._size - doc_freq + 0.5) / (doc_freq + 0.5))
         self.max_idf = float(np.log(1.0 + (self._size + 0.5) / 0.5))
 
@@ -98,7 +113,14 @@ class LexicalIndex:
         return {t: self.idf(t) if t in self._vocab else self.max_idf for t in self.analyze(text)}
 
     def scores(self, terms: list[str]) -> np.ndarray:
-        """BM25 score of every passage for the given (known) terms."""
-        if not terms or self._size == 0:
-            return np.zeros(self._size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+        """BM25 score of every passage for the given terms (a repeated term counts again)."""
+        out = np.zeros(self._size, dtype=np.float32)
+        postings = self._postings
+        for term in terms:
+            index = self._vocab.get(term)
+            if index is None:
+                continue
+            begin, end = postings.starts[index], postings.starts[index + 1]
+            rows, tf = postings.rows[begin:end], postings.counts[begin:end]
+            out[rows] += np.float32(self._idf[index]) * tf / (tf + self._norm[rows])
+        return out
