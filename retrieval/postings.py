@@ -73,7 +73,10 @@ class Postings:
 def merge(parts: Sequence[TermCounts]) -> Postings:
     """One inverted index over ``parts``' passages, in order."""
     vocabulary: dict[str, int] = {}
-    id_parts, count_parts, row_parts, length_parts = [], [], [], []
+    id_parts: list[np.ndarray] = []
+    count_parts: list[np.ndarray] = []
+    row_parts: list[np.ndarray] = []
+    length_parts: list[np.ndarray] = []
     first_row = 0
     for part in parts:
         local = np.array(
@@ -85,7 +88,8 @@ def merge(parts: Sequence[TermCounts]) -> Postings:
         row_parts.append(
             np.repeat(np.arange(part.passages, dtype=np.int32) + first_row, per_passage)
         )
-        length_parts.append(np.add.reduceat(part.counts, part.indptr[:-1]) if part.passages else [])
+        if part.passages:
+            length_parts.append(np.add.reduceat(part.counts, part.indptr[:-1]))
         first_row += part.passages
     ids = np.concatenate(id_parts) if id_parts else np.empty(0, np.int32)
     order = np.argsort(ids, kind="stable")
