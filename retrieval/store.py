@@ -59,6 +59,7 @@ class BuildSpec:
     max_words: int
     max_tokens: int
     index_type: str
+    sentence_vectors: str = "separate"
     chunker_version: int = CHUNKER_VERSION
     format_version: int = FORMAT_VERSION
     libraries: dict[str, str] = field(default_factory=lambda: library_versions())
@@ -152,6 +153,7 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         generation = directory / name
         manifest = json.loads((generation / "manifest.json").read_text())
         stored = manifest["spec"]
+        stored.setdefault("sentence_vectors", "separate")  # indexes made before the option
         if stored != json.loads(json.dumps(asdict(spec))):
             raise IndexMismatch(f"index was built with different settings: {_diff(stored, spec)}")
         for file_name, checksum in manifest["files"].items():

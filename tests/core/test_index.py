@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from retrieval import RetrievalSettings, Retriever, UpdateReport, store
@@ -511,3 +512,21 @@ def test_the_one_off_model_export_is_known_in_advance(
     assert export_needed(tmp_settings)  # an empty data directory: the export comes first
     prepared = tmp_settings.model_copy(update={"data_dir": session_data_dir})
     assert not export_needed(prepared)
+
+
+def test_late_sentence_vectors_come_from_the_passages_own_pass(
+    tmp_settings: RetrievalSettings, model: CachedEncoder
+) -> None:
+    late = tmp_settings.model_copy(update={"sentence_vectors": "late"})
+    spy = CountingEncoder(model)
+
+    data, report = refresh(late, spy, late.data_dir / "index")
+
+    assert report.embedded_passages == len(data.passages)
+    assert spy.texts == [p.text for p in data.passages]  # no sentence embedded on its own
+    assert data.sentence_vectors.shape[0] == data.sentence_offsets[-1]
+    np.testing.assert_allclose(np.linalg.norm(data.sentence_vectors, axis=1), 1.0, atol=1e-5)
+    stored = store.load(late.data_dir / "index", build_spec(late, model))
+    assert stored.spec.sentence_vectors == "late"
+    with pytest.raises(store.IndexMismatch, match="sentence_vectors"):
+        store.load(late.data_dir / "index", build_spec(tmp_settings, model))
