@@ -382,16 +382,26 @@ def garbage(path: Path) -> None:
     path.write_bytes(b"\x00not what was written\xff" * 3)
 
 
+def remove_folder(path: Path) -> None:
+    shutil.rmtree(path)
+
+
+# What is harmed: a file of the generation, or of a story's segment ("segment/<file>").
 DAMAGE: dict[str, tuple[str, Callable[[Path], object]]] = {
-    "vectors.npy truncated": ("vectors.npy", truncate),
-    "vectors.npy flipped": ("vectors.npy", flip_a_byte),
-    "faiss.index truncated": ("faiss.index", truncate),
-    "faiss.index garbage": ("faiss.index", garbage),
+    "vectors.npy truncated": ("segment/vectors.npy", truncate),
+    "vectors.npy flipped": ("segment/vectors.npy", flip_a_byte),
+    "checksums.json garbage": ("segment/checksums.json", garbage),
     "manifest.json truncated": ("manifest.json", truncate),
-    "passages.json flipped": ("passages.json", flip_a_byte),
-    "vectors.npy missing": ("vectors.npy", Path.unlink),
-    "sentence_vectors.npy truncated": ("sentence_vectors.npy", truncate),
+    "passages.json flipped": ("segment/passages.json", flip_a_byte),
+    "vectors.npy missing": ("segment/vectors.npy", Path.unlink),
+    "sentence_vectors.npy truncated": ("segment/sentence_vectors.npy", truncate),
+    "segment missing": ("segment", remove_folder),
 }
+
+
+def first_segment(index_dir: Path) -> Path:
+    manifest = json.loads((current_generation(index_dir) / "manifest.json").read_text())
+    return index_dir / "segments" / manifest["segments"][0][1]
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
@@ -399,7 +409,10 @@ def test_damaged_index_is_detected_and_rebuilt(
     work: Workspace, model: CachedEncoder, damage: str
 ) -> None:
     file_name, harm = DAMAGE[damage]
-    harm(current_generation(work.index_dir) / file_name)
+    if file_name.startswith("segment"):
+        harm(first_segment(work.index_dir) / file_name.removeprefix("segment").lstrip("/"))
+    else:
+        harm(current_generation(work.index_dir) / file_name)
 
     with pytest.raises(store.IndexMismatch):
         store.load(work.index_dir, build_spec(work.settings, model))
@@ -530,3 +543,30 @@ def test_late_sentence_vectors_come_from_the_passages_own_pass(
     assert stored.spec.sentence_vectors == "late"
     with pytest.raises(store.IndexMismatch, match="sentence_vectors"):
         store.load(late.data_dir / "index", build_spec(tmp_settings, model))
+
+
+def segment_times(index_dir: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in (index_dir / "segments").iterdir()}
+
+
+def test_an_update_writes_only_the_new_story_and_a_removal_writes_none(
+    work: Workspace, opened: Retriever
+) -> None:
+    before = segment_times(work.index_dir)
+    assert len(before) == len(STORIES)
+    (work.settings.corpus_dir / f"{NEW_ID}.txt").write_text(NEW_STORY, encoding="utf-8")
+
+    opened.reload()
+
+    added = segment_times(work.index_dir)
+    assert len(added) == len(before) + 1
+    assert {k: added[k] for k in before} == before  # the other stories' segments untouched
+    (work.settings.corpus_dir / f"{MIRELA}.txt").unlink()
+
+    opened.reload()
+
+    assert len(segment_times(work.index_dir)) == len(before)
+    assert {k: v for k, v in segment_times(work.index_dir).items() if k in added} == {
+        k: v for k, v in added.items() if k in segment_times(work.index_dir)
+    }
+    assert [h.story.story_id for h in opened.search(QUESTIONS[1], k=1).hits] == [OSKAR]
