@@ -401,7 +401,8 @@ DAMAGE: dict[str, tuple[str, Callable[[Path], object]]] = {
 
 def first_segment(index_dir: Path) -> Path:
     manifest = json.loads((current_generation(index_dir) / "manifest.json").read_text())
-    return index_dir / "segments" / manifest["segments"][0][1]
+    name: str = manifest["segments"][0][1]
+    return index_dir / "segments" / name
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
