@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -122,10 +123,14 @@ def calibrate(
             return float(cached["min_dense"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    questions = list(background_questions())
-    vectors = encoder.encode_queries(questions, batch_size=settings.encode_batch_size)
+    questions = background_questions()
+    vectors = background_vectors(settings, encoder)
+    _, found = faiss_index.search_many(snapshot.data.faiss, vectors, settings.candidates)
     scores = np.array(
-        [_null_score(snapshot, settings, q, v) for q, v in zip(questions, vectors, strict=True)],
+        [
+            _null_score(snapshot, settings, q, v, ids[ids >= 0])
+            for q, v, ids in zip(questions, vectors, found, strict=True)
+        ],
         dtype=np.float32,
     )
     unrelated = scores[~np.isnan(scores)]
@@ -145,11 +150,36 @@ def background_questions() -> tuple[str, ...]:
     return tuple(json.loads(line)["question"] for line in text.splitlines() if line.strip())
 
 
+def background_vectors(settings: RetrievalSettings, encoder: Encoder) -> np.ndarray:
+    """The background questions' vectors, embedded once per process and query path.
+
+    Recalibrating after an update is then a batched search and no model call: on
+    squad-scale, embedding the 400 questions was most of a recalibration's time.
+    """
+    key = (encoder.name, settings.backend, settings.query_precision)
+    with _background_lock:
+        vectors = _background.get(key)
+    if vectors is None:
+        vectors = encoder.encode_queries(
+            background_questions(), batch_size=settings.encode_batch_size
+        )
+        with _background_lock:
+            _background[key] = vectors
+    return vectors
+
+
+_background: dict[tuple[str, str, str], np.ndarray] = {}
+_background_lock = threading.Lock()
+
+
 def _null_score(
-    snapshot: Snapshot, settings: RetrievalSettings, question: str, vector: np.ndarray
+    snapshot: Snapshot,
+    settings: RetrievalSettings,
+    question: str,
+    vector: np.ndarray,
+    ids: np.ndarray,
 ) -> float:
     """Best relevance of a background question; NaN when the index answers it by terms."""
-    _, ids = faiss_index.search(snapshot.data.faiss, vector, settings.candidates)
     if len(ids) == 0:
         return float("nan")
     scores = relevance(snapshot, ids, vector)
