@@ -85,6 +85,9 @@ def refresh(
                 previous = store.load(index_dir, spec)
             except store.IndexMismatch as exc:
                 log.info("building the index: %s", exc)
+        if previous is not None and previous.spec == spec:
+            cache = cache if cache is not None else StoryCache()
+            cache.learn(previous.stories, previous.digests)
         notices = Notices(_read_notices(index_dir / NOTICES_FILE))
         stories = load_corpus(settings.corpus_dir, cache=cache, notices=notices)
         if notices.said != notices.seen:

@@ -591,3 +591,20 @@ def test_batched_calibration_is_the_one_question_at_a_time_bar(
     bar = relevance.calibrate(snapshot, settings, opened.index.encoder, tmp_path / "absent")
 
     assert bar == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_cold_open_reads_no_text_of_an_indexed_unchanged_story(
+    work: Workspace, model: CachedEncoder, tmp_path: Path
+) -> None:
+    from retrieval.corpus import StoryCache, load_corpus
+
+    spec_data, _ = refresh(work.settings, model, tmp_path / "index")  # paths of this corpus
+    (work.settings.corpus_dir / f"{OSKAR}.txt").write_text(NEW_STORY, encoding="utf-8")
+    cache = StoryCache()
+    cache.learn(spec_data.stories, spec_data.digests)
+
+    stories = {s.story_id: s for s in load_corpus(work.settings.corpus_dir, cache=cache)}
+
+    assert stories[MIRELA].text == ""  # known from the index: not decoded nor repaired
+    assert stories[MIRELA].info == next(s for s in spec_data.stories if s.story_id == MIRELA)
+    assert stories[OSKAR].text.strip()  # changed: read again
