@@ -6,7 +6,8 @@ A segment holds one story's passages, their vectors and their sentence vectors::
         passages.json         the passages (text, offsets, sentence spans)
         vectors.npy           one normalised vector per passage
         sentence_vectors.npy  one per sentence of each passage, in order
-        checksums.json        sha256 of the three files above
+        terms.npz             the passages' term counts (retrieval.postings.TermCounts)
+        checksums.json        sha256 of the files above
 
 Its name (``key``) is a hash of everything its content depends on (the build spec, the
 story's id and its digest), so an unchanged story keeps its segment from one generation
@@ -29,11 +30,13 @@ import numpy as np
 
 from retrieval.chunking import Passage
 from retrieval.files import fsync
+from retrieval.postings import TermCounts
 from retrieval.results import Span
 
 FOLDER = "segments"
 _ARRAYS = ("vectors.npy", "sentence_vectors.npy")
 CHECKSUMS = "checksums.json"
+TERMS = "terms.npz"
 
 
 def segment_key(spec: dict[str, Any], story_id: str, digest: str) -> str:
@@ -46,12 +49,12 @@ def write(
     directory: Path,
     key: str,
     passages: Sequence[Passage],
-    arrays: Callable[[], tuple[np.ndarray, np.ndarray]],
+    arrays: Callable[[], tuple[np.ndarray, np.ndarray, TermCounts]],
 ) -> dict[str, str]:
     """Write a story's segment under ``directory/segments`` unless it exists; its checksums.
 
-    ``arrays`` gives the passages' vectors and sentence vectors, asked for only when the
-    segment is written.
+    ``arrays`` gives the passages' vectors, sentence vectors and term counts, asked for
+    only when the segment is written.
     """
     folder = directory / FOLDER
     target = folder / key
@@ -62,8 +65,16 @@ def write(
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=folder))
     try:
-        for name, array in zip(_ARRAYS, arrays(), strict=True):
+        vectors, sentence_vectors, terms = arrays()
+        for name, array in zip(_ARRAYS, (vectors, sentence_vectors), strict=True):
             np.save(tmp / name, np.ascontiguousarray(array, np.float32), allow_pickle=False)
+        np.savez(
+            tmp / TERMS,
+            vocabulary=np.array(terms.vocabulary, dtype=str),
+            indptr=terms.indptr,
+            ids=terms.ids,
+            counts=terms.counts,
+        )
         text = json.dumps([_passage_to_json(p) for p in passages], ensure_ascii=False)
         (tmp / "passages.json").write_text(text, encoding="utf-8")
         sums = {p.name: file_checksum(p) for p in sorted(tmp.iterdir())}
@@ -87,8 +98,12 @@ def checksums(folder: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
-def read(folder: Path, expected: dict[str, str]) -> tuple[list[Passage], np.ndarray, np.ndarray]:
-    """A segment's passages and its two arrays (mapped from disk), checked against ``expected``.
+def read(
+    folder: Path, expected: dict[str, str]
+) -> tuple[list[Passage], np.ndarray, np.ndarray, TermCounts]:
+    """A segment's passages, its two arrays (mapped from disk) and its term counts.
+
+    Every file is checked against ``expected`` (the manifest's checksums).
 
     Raises ``ValueError`` or ``OSError`` when a file is missing, differs from its checksum
     or the files disagree; the damaged segment is deleted, so that a rebuild writes it again.
@@ -104,13 +119,24 @@ def read(folder: Path, expected: dict[str, str]) -> tuple[list[Passage], np.ndar
         vectors, sentence_vectors = (
             np.load(folder / name, mmap_mode="r", allow_pickle=False) for name in _ARRAYS
         )
+        with np.load(folder / TERMS, allow_pickle=False) as stored:
+            terms = TermCounts(
+                tuple(str(t) for t in stored["vocabulary"]),
+                stored["indptr"],
+                stored["ids"],
+                stored["counts"],
+            )
         sentences = sum(len(p.sentences) for p in passages)
-        if len(vectors) != len(passages) or len(sentence_vectors) != sentences:
+        if (
+            len(vectors) != len(passages)
+            or len(sentence_vectors) != sentences
+            or (terms.passages != len(passages))
+        ):
             raise ValueError(f"{folder.name}: files disagree on the number of passages")
     except (OSError, ValueError, KeyError, TypeError):
         shutil.rmtree(folder, ignore_errors=True)  # so that the rebuild writes it again
         raise
-    return passages, vectors, sentence_vectors
+    return passages, vectors, sentence_vectors, terms
 
 
 def remove_unused(directory: Path, used: set[str]) -> None:

@@ -7,9 +7,7 @@ on the old one finishes on it while new searches see the new one.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,8 +19,7 @@ from retrieval import store
 from retrieval.artists import ArtistMatcher
 from retrieval.chunking import rows_by_story
 from retrieval.embedding import Encoder
-from retrieval.lexical import ANALYZER_VERSION, Analyzer, LexicalIndex
-from retrieval.postings import TermCounts, count_terms
+from retrieval.lexical import LexicalIndex, indexed_text, story_terms
 from retrieval.results import StoryInfo
 from retrieval.spelling import Speller
 from retrieval.text import fold
@@ -32,12 +29,6 @@ if TYPE_CHECKING:
 
 # Passages whose sentences' search terms are kept, for choosing the best sentence quickly.
 SENTENCE_TERMS_CACHED = 4096
-# Stories whose term counts are kept in memory, by content: a reload analyses only the
-# stories it adds or changes (squad-scale's 434 stories take 3-4 s to analyse again).
-TERMS_CACHED = 8192
-_terms: dict[str, TermCounts] = {}
-_terms_lock = threading.Lock()
-_ANALYZE = Analyzer()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +63,7 @@ def make_snapshot(data: store.IndexData, encoder: Encoder) -> Snapshot:
     rows = rows_by_story(data.passages)
     lexical = LexicalIndex(
         counts=[
-            _story_terms(info, [data.passages[i].text for i in rows.get(info.story_id, [])])
+            story_terms(info, [data.passages[i].text for i in rows.get(info.story_id, [])])
             for info in data.stories
         ]
     )
@@ -98,25 +89,3 @@ def make_snapshot(data: store.IndexData, encoder: Encoder) -> Snapshot:
             w for s in data.stories for n in s.names for w in re.findall(r"\w+", fold(n))
         ),
     )
-
-
-def _story_terms(story: StoryInfo, texts: list[str]) -> TermCounts:
-    """The term counts of one story's passages, analysed once per process and content."""
-    digest = hashlib.sha256()
-    for piece in (str(ANALYZER_VERSION), story.artist, story.band or "", *texts):
-        digest.update(piece.encode("utf-8", "surrogatepass") + b"\x00")
-    key = digest.hexdigest()
-    with _terms_lock:
-        known = _terms.get(key)
-    if known is None:
-        known = count_terms([indexed_text(t, story) for t in texts], _ANALYZE)
-        with _terms_lock:
-            if len(_terms) >= TERMS_CACHED:
-                _terms.pop(next(iter(_terms)))
-            _terms[key] = known
-    return known
-
-
-def indexed_text(text: str, story: StoryInfo) -> str:
-    """``text`` with its story's names: they are searchable in all of its passages."""
-    return f"{story.artist} {story.band or ''} {text}"

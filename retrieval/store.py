@@ -37,10 +37,11 @@ from typing import Any
 
 import numpy as np
 
-from retrieval import segments
+from retrieval import lexical, segments
 from retrieval import vectors as faiss_index
 from retrieval.chunking import CHUNKER_VERSION, Passage, rows_by_story, sentence_offsets
 from retrieval.files import fsync, write_text_atomic
+from retrieval.postings import TermCounts
 from retrieval.results import StoryInfo
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ def save(data: IndexData, directory: Path) -> Path:
             directory,
             key,
             [data.passages[i] for i in ids],
-            functools.partial(_story_arrays, data, ids),
+            functools.partial(_story_arrays, data, info, ids),
         )
         order.append((info.story_id, key, sums))
     generation = directory / f"gen-{uuid.uuid4().hex[:12]}"
@@ -181,15 +182,17 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
                 raise IndexMismatch(f"{file_name} is damaged (checksum differs)")
         passages: list[Passage] = []
         vector_parts, sentence_parts = [], []
-        for _, key, sums in manifest["segments"]:
+        stories = [_story_from_json(s) for s in manifest["story_info"]]
+        by_id = {info.story_id: info for info in stories}
+        for story_id, key, sums in manifest["segments"]:
             found = segments.read(directory / segments.FOLDER / key, sums)
             passages.extend(found[0])
             vector_parts.append(found[1])
             sentence_parts.append(found[2])
+            lexical.remember_terms(by_id[story_id], [p.text for p in found[0]], found[3])
         faiss = None
         if "faiss.index" in manifest["files"]:
             faiss = faiss_index.read(str(generation / "faiss.index"))
-        stories = [_story_from_json(s) for s in manifest["story_info"]]
         vectors = _concatenate(vector_parts, spec.dimension)
         sentence_vectors = _concatenate(sentence_parts, spec.dimension)
     except IndexMismatch:
@@ -214,12 +217,15 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
     )
 
 
-def _story_arrays(data: IndexData, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """The vectors and sentence vectors of the passages ``ids`` (one story's)."""
+def _story_arrays(
+    data: IndexData, info: StoryInfo, ids: list[int]
+) -> tuple[np.ndarray, np.ndarray, TermCounts]:
+    """The vectors, sentence vectors and term counts of the passages ``ids`` (one story's)."""
     offsets = data.sentence_offsets
     flat = [np.arange(offsets[i], offsets[i + 1]) for i in ids]
     sentence_rows = np.concatenate(flat) if flat else np.empty(0, np.int64)
-    return data.vectors[ids], data.sentence_vectors[sentence_rows]
+    terms = lexical.story_terms(info, [data.passages[i].text for i in ids])
+    return data.vectors[ids], data.sentence_vectors[sentence_rows], terms
 
 
 def _concatenate(parts: list[np.ndarray], dimension: int) -> np.ndarray:

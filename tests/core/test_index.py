@@ -396,6 +396,7 @@ DAMAGE: dict[str, tuple[str, Callable[[Path], object]]] = {
     "vectors.npy missing": ("segment/vectors.npy", Path.unlink),
     "sentence_vectors.npy truncated": ("segment/sentence_vectors.npy", truncate),
     "segment missing": ("segment", remove_folder),
+    "terms.npz garbage": ("segment/terms.npz", garbage),
 }
 
 
@@ -608,3 +609,24 @@ def test_a_cold_open_reads_no_text_of_an_indexed_unchanged_story(
     assert stories[MIRELA].text == ""  # known from the index: not decoded nor repaired
     assert stories[MIRELA].info == next(s for s in spec_data.stories if s.story_id == MIRELA)
     assert stories[OSKAR].text.strip()  # changed: read again
+
+
+def test_loading_takes_the_term_counts_from_the_segments(
+    work: Workspace, model: CachedEncoder
+) -> None:
+    from retrieval import lexical
+    from retrieval.snapshot import make_snapshot
+
+    lexical._terms.clear()
+    data = store.load(work.index_dir, build_spec(work.settings, model))
+    stored = dict(lexical._terms)
+    assert len(stored) == len(STORIES)
+
+    snapshot = make_snapshot(data, model)
+
+    assert lexical._terms == stored  # nothing analysed again
+    whole = lexical.LexicalIndex(
+        [lexical.indexed_text(p.text, snapshot.stories[p.story_id]) for p in data.passages]
+    )
+    terms = whole.analyze(QUESTIONS[0])
+    np.testing.assert_array_equal(snapshot.lexical.scores(terms), whole.scores(terms))
