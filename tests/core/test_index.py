@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -630,3 +630,33 @@ def test_loading_takes_the_term_counts_from_the_segments(
     )
     terms = whole.analyze(QUESTIONS[0])
     np.testing.assert_array_equal(snapshot.lexical.scores(terms), whole.scores(terms))
+
+
+class QuerySpy(CountingEncoder):
+    """The real encoder, counting the questions embedded."""
+
+    def __init__(self, inner: Encoder) -> None:
+        super().__init__(inner)
+        self.questions = 0
+
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
+        self.questions += len(texts)
+        return self.inner.encode_queries(texts, batch_size=batch_size)
+
+
+def test_background_vectors_are_kept_beside_the_index(
+    work: Workspace, model: CachedEncoder
+) -> None:
+    from retrieval import relevance
+
+    relevance._background.clear()
+    (work.index_dir / relevance.BACKGROUND_VECTORS).unlink()  # kept by the first build
+    spy = QuerySpy(model)
+    first = relevance.background_vectors(work.settings, spy, work.index_dir)
+    assert spy.questions == len(relevance.background_questions())
+    relevance._background.clear()  # as a new process
+
+    again = relevance.background_vectors(work.settings, spy, work.index_dir)
+
+    assert spy.questions == len(relevance.background_questions())  # read, not embedded
+    np.testing.assert_array_equal(again, first)
