@@ -110,11 +110,14 @@ def child_cold_start(
 
 def with_rates(build: dict[str, Any]) -> dict[str, Any]:
     wall = build["wall_s"] or 1e-9
-    return {
+    rates = {
         **build,
         "passages_per_s": round(build["passages"] / wall, 1),
         "words_per_s": round(build["words"] / wall, 1),
     }
+    if build.get("passage_only_per_s"):
+        rates["of_passage_only"] = round(rates["passages_per_s"] / build["passage_only_per_s"], 3)
+    return rates
 
 
 def median_story(corpus: Path) -> Path:

@@ -29,6 +29,8 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"{name:<34}{_fmt(mine):>12}{_fmt(theirs):>12}{_fmt(ratio):>11}")
 
     row("build: passages/s", "build", "passages_per_s")
+    row("build: model's passage-only rate/s", "build", "passage_only_per_s")
+    row("build: rate / passage-only rate", "build", "of_passage_only")
     row("build: words/s", "build", "words_per_s")
     row("build: wall s", "build", "wall_s")
     row("build: peak RSS MB", "build", "peak_rss_mb")

@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -58,6 +58,7 @@ class Encoder(Protocol):
         ...
 
 
+@runtime_checkable
 class PartEncoder(Encoder, Protocol):
     """An encoder that also gives vectors of parts of a text from the text's own pass
     (both packaged-model encoders do; the multilingual one does not)."""

@@ -18,8 +18,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict, TypeVar
 
-import numpy as np
-
 from retrieval import multilingual, relevance, store
 from retrieval.corpus import Story, StoryCache
 from retrieval.embedding import Encoder
@@ -59,7 +57,6 @@ class LiveIndex:
         self.settings = settings
         self.encoder = encoder
         self.index_dir = index_dir or settings.data_dir / "index"
-        self._background_vectors: np.ndarray | None = None
         self._snapshot = self._calibrated(data)
         self._reload_lock = threading.Lock()
         # Stories as last loaded, so that a reload repairs and analyses only changed files.
@@ -219,13 +216,5 @@ class LiveIndex:
 
     def _calibrated(self, data: store.IndexData) -> Snapshot:
         snapshot = make_snapshot(data, self.encoder)
-        bar = relevance.calibrate(
-            snapshot, self.settings, self.encoder, self.index_dir, background=self._background
-        )
+        bar = relevance.calibrate(snapshot, self.settings, self.encoder, self.index_dir)
         return replace(snapshot, min_dense=bar)
-
-    def _background(self) -> np.ndarray:
-        """The background questions' vectors, embedded once per process (not per reload)."""
-        if self._background_vectors is None:
-            self._background_vectors = relevance.background_vectors(self.encoder, self.settings)
-        return self._background_vectors

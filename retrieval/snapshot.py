@@ -19,7 +19,7 @@ from retrieval import store
 from retrieval.artists import ArtistMatcher
 from retrieval.chunking import rows_by_story
 from retrieval.embedding import Encoder
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import LexicalIndex, indexed_text, story_terms
 from retrieval.results import StoryInfo
 from retrieval.spelling import Speller
 from retrieval.text import fold
@@ -60,7 +60,13 @@ class Snapshot:
 def make_snapshot(data: store.IndexData, encoder: Encoder) -> Snapshot:
     """The searchable view of ``data`` (lexical index, name matcher, speller), uncalibrated."""
     stories = {info.story_id: info for info in data.stories}
-    lexical = LexicalIndex([indexed_text(p.text, stories[p.story_id]) for p in data.passages])
+    rows = rows_by_story(data.passages)
+    lexical = LexicalIndex(
+        counts=[
+            story_terms(info, [data.passages[i].text for i in rows.get(info.story_id, [])])
+            for info in data.stories
+        ]
+    )
 
     @lru_cache(maxsize=SENTENCE_TERMS_CACHED)
     def sentence_terms(passage_id: int) -> tuple[frozenset[str], ...]:
@@ -77,16 +83,9 @@ def make_snapshot(data: store.IndexData, encoder: Encoder) -> Snapshot:
         matcher=ArtistMatcher(data.stories, vocabulary=vocabulary, lexicon=lexicon),
         speller=Speller(words, lexicon),
         stories=stories,
-        passages_of={
-            k: np.array(v, dtype=np.int64) for k, v in rows_by_story(data.passages).items()
-        },
+        passages_of={k: np.array(v, dtype=np.int64) for k, v in rows.items()},
         sentence_terms=sentence_terms,
         name_words=frozenset(
             w for s in data.stories for n in s.names for w in re.findall(r"\w+", fold(n))
         ),
     )
-
-
-def indexed_text(text: str, story: StoryInfo) -> str:
-    """``text`` with its story's names: they are searchable in all of its passages."""
-    return f"{story.artist} {story.band or ''} {text}"

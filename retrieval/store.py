@@ -4,22 +4,25 @@ Layout under the index directory::
 
     CURRENT            name of the live generation (replaced atomically)
     gen-<id>/          one complete build
-        manifest.json  how it was built, per-story hashes, file checksums
-        passages.json  stories and passages (text, offsets, sentence spans)
-        vectors.npy    one normalised vector per passage
-        sentence_vectors.npy  one per sentence of each passage, in order
-        faiss.index    the FAISS index over those vectors
+        manifest.json  how it was built, the stories (hashes, names) and their
+                       segments in order, with every file's checksum
+        faiss.index    the FAISS index, for approximate types (a flat one is
+                       rebuilt from the vectors at load, faster than reading it)
+    segments/<key>/    one story's passages and vectors (:mod:`retrieval.segments`),
+                       shared by every generation that holds the story unchanged
 
-A build writes a new generation and only then points ``CURRENT`` at it, so a
-build killed midway leaves the previous index loadable. Loading checks the
-manifest against the expected settings and every file against its checksum;
-anything that does not match is rebuilt, never served.
+An update writes the segments of new or changed stories, then a new generation, and
+only then points ``CURRENT`` at it, so a build killed midway leaves the previous index
+loadable; unused segments are removed after the switch. Loading checks the manifest
+against the expected settings and every file against its checksum; anything that does
+not match is rebuilt, never served.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -34,14 +37,17 @@ from typing import Any
 
 import numpy as np
 
+from retrieval import lexical, segments
 from retrieval import vectors as faiss_index
-from retrieval.chunking import CHUNKER_VERSION, Passage, sentence_offsets
+from retrieval.chunking import CHUNKER_VERSION, Passage, rows_by_story, sentence_offsets
 from retrieval.files import fsync, write_text_atomic
-from retrieval.results import Span, StoryInfo
+from retrieval.postings import TermCounts
+from retrieval.results import StoryInfo
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+# 3: stories stored as segments shared between generations (retrieval.segments).
+FORMAT_VERSION = 3
 _LIBRARIES = ("faiss-cpu", "ftfy", "numpy", "bm25s", "onnxruntime", "sentence-transformers")
 Progress = Callable[[int, int], None]
 
@@ -59,6 +65,7 @@ class BuildSpec:
     max_words: int
     max_tokens: int
     index_type: str
+    sentence_vectors: str = "separate"
     chunker_version: int = CHUNKER_VERSION
     format_version: int = FORMAT_VERSION
     libraries: dict[str, str] = field(default_factory=lambda: library_versions())
@@ -112,28 +119,41 @@ def build_lock(directory: Path) -> Iterator[None]:
 def save(data: IndexData, directory: Path) -> Path:
     """Write ``data`` as a new generation and make it the current one, atomically.
 
-    Call it under :func:`build_lock`: it removes older generations and leftovers of
+    Only the segments of stories not stored yet are written (see :mod:`retrieval.segments`);
+    the generation itself is a manifest naming its segments. Call it under
+    :func:`build_lock`: it removes older generations, unused segments and leftovers of
     interrupted builds.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    spec = json.loads(json.dumps(asdict(data.spec)))
+    rows = rows_by_story(data.passages)
+    order: list[tuple[str, str, dict[str, str]]] = []
+    for info in data.stories:
+        key = segments.segment_key(spec, info.story_id, data.digests[info.story_id])
+        ids = rows.get(info.story_id, [])
+        sums = segments.write(
+            directory,
+            key,
+            [data.passages[i] for i in ids],
+            functools.partial(_story_arrays, data, info, ids),
+        )
+        order.append((info.story_id, key, sums))
     generation = directory / f"gen-{uuid.uuid4().hex[:12]}"
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=directory))
     try:
-        np.save(tmp / "vectors.npy", data.vectors, allow_pickle=False)
-        np.save(tmp / "sentence_vectors.npy", data.sentence_vectors, allow_pickle=False)
-        faiss_index.write(data.faiss, str(tmp / "faiss.index"))
-        payload = {
-            "stories": [asdict(s) for s in data.stories],
-            "passages": [_passage_to_json(c) for c in data.passages],
-        }
-        (tmp / "passages.json").write_text(json.dumps(payload, ensure_ascii=False))
+        files = {}
+        if data.spec.index_type != "flat":  # a flat index is rebuilt from the vectors at once
+            faiss_index.write(data.faiss, str(tmp / "faiss.index"))
+            files["faiss.index"] = _checksum(tmp / "faiss.index")
         manifest = {
-            "spec": asdict(data.spec),
+            "spec": spec,
             "stories": data.digests,
+            "story_info": [asdict(s) for s in data.stories],
+            "segments": order,
             "passages": len(data.passages),
-            "files": {p.name: _checksum(p) for p in sorted(tmp.iterdir())},
+            "files": files,
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
         for path in tmp.iterdir():
             fsync(path)
         tmp.rename(generation)
@@ -142,6 +162,7 @@ def save(data: IndexData, directory: Path) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _remove_old(directory, keep=generation.name)
+    segments.remove_unused(directory, {key for _, key, _ in order})
     return generation
 
 
@@ -149,6 +170,8 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
     """Load the current generation; raise :class:`IndexMismatch` if it is absent or wrong."""
     try:
         name = (directory / "CURRENT").read_text().strip()
+        if not name.startswith("gen-"):
+            raise IndexMismatch(f"no index yet (CURRENT names {name!r})")
         generation = directory / name
         manifest = json.loads((generation / "manifest.json").read_text())
         stored = manifest["spec"]
@@ -157,23 +180,31 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         for file_name, checksum in manifest["files"].items():
             if _checksum(generation / file_name) != checksum:
                 raise IndexMismatch(f"{file_name} is damaged (checksum differs)")
-        payload = json.loads((generation / "passages.json").read_text())
-        vectors = np.load(generation / "vectors.npy", allow_pickle=False)
-        sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False)
-        faiss = faiss_index.read(str(generation / "faiss.index"))
-        passages = [_passage_from_json(c) for c in payload["passages"]]
-        stories = [_story_from_json(s) for s in payload["stories"]]
+        passages: list[Passage] = []
+        vector_parts, sentence_parts = [], []
+        stories = [_story_from_json(s) for s in manifest["story_info"]]
+        by_id = {info.story_id: info for info in stories}
+        for story_id, key, sums in manifest["segments"]:
+            found = segments.read(directory / segments.FOLDER / key, sums)
+            passages.extend(found[0])
+            vector_parts.append(found[1])
+            sentence_parts.append(found[2])
+            lexical.remember_terms(by_id[story_id], [p.text for p in found[0]], found[3])
+        faiss = None
+        if "faiss.index" in manifest["files"]:
+            faiss = faiss_index.read(str(generation / "faiss.index"))
+        vectors = _concatenate(vector_parts, spec.dimension)
+        sentence_vectors = _concatenate(sentence_parts, spec.dimension)
     except IndexMismatch:
         raise
     except FileNotFoundError as exc:
         raise IndexMismatch(f"no index yet ({exc.filename} missing)") from exc
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexMismatch(f"index unreadable: {exc}") from exc
-    offsets = sentence_offsets(passages)
-    if len(passages) != vectors.shape[0] or faiss.ntotal != len(passages):
+    if len(passages) != manifest["passages"] or (
+        faiss is not None and faiss.ntotal != len(passages)
+    ):
         raise IndexMismatch("index files disagree on the number of passages")
-    if sentence_vectors.shape[0] != offsets[-1]:
-        raise IndexMismatch("index files disagree on the number of sentences")
     return IndexData(
         spec=spec,
         stories=stories,
@@ -181,9 +212,29 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         passages=passages,
         vectors=vectors,
         sentence_vectors=sentence_vectors,
-        sentence_offsets=offsets,
+        sentence_offsets=sentence_offsets(passages),
         faiss=faiss,
     )
+
+
+def _story_arrays(
+    data: IndexData, info: StoryInfo, ids: list[int]
+) -> tuple[np.ndarray, np.ndarray, TermCounts]:
+    """The vectors, sentence vectors and term counts of the passages ``ids`` (one story's)."""
+    offsets = data.sentence_offsets
+    flat = [np.arange(offsets[i], offsets[i + 1]) for i in ids]
+    sentence_rows = np.concatenate(flat) if flat else np.empty(0, np.int64)
+    terms = lexical.story_terms(info, [data.passages[i].text for i in ids])
+    return data.vectors[ids], data.sentence_vectors[sentence_rows], terms
+
+
+def _concatenate(parts: list[np.ndarray], dimension: int) -> np.ndarray:
+    """The segments' mapped arrays as one array (the only copy made of them)."""
+    if not parts:
+        return np.empty((0, dimension), dtype=np.float32)
+    out = np.empty((sum(len(p) for p in parts), dimension), dtype=np.float32)
+    np.concatenate(parts, axis=0, out=out)
+    return out
 
 
 def fingerprint(data: IndexData) -> str:
@@ -198,38 +249,12 @@ def _diff(stored: dict[str, Any], spec: BuildSpec) -> str:
     return ", ".join(keys)
 
 
-def _passage_to_json(passage: Passage) -> dict[str, Any]:
-    return {
-        "story_id": passage.story_id,
-        "index": passage.index,
-        "text": passage.text,
-        "start": passage.start,
-        "end": passage.end,
-        "sentences": [[s.start, s.end] for s in passage.sentences],
-    }
-
-
-def _passage_from_json(raw: dict[str, Any]) -> Passage:
-    return Passage(
-        story_id=raw["story_id"],
-        index=raw["index"],
-        text=raw["text"],
-        start=raw["start"],
-        end=raw["end"],
-        sentences=tuple(Span(a, b) for a, b in raw["sentences"]),
-    )
-
-
 def _story_from_json(raw: dict[str, Any]) -> StoryInfo:
     return StoryInfo(**{**raw, "aliases": tuple(raw.get("aliases", ()))})
 
 
 def _checksum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return segments.file_checksum(path)
 
 
 def _remove_old(directory: Path, *, keep: str) -> None:

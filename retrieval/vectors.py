@@ -56,6 +56,16 @@ def search(index: Any, query: np.ndarray, count: int) -> tuple[np.ndarray, np.nd
     return scores[0][keep], ids[0][keep]
 
 
+def search_many(index: Any, queries: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``count`` (scores, row ids) of each query row in one call (ids of -1 mean none)."""
+    count = min(count, index.ntotal)
+    if count <= 0 or len(queries) == 0:
+        empty = np.empty((len(queries), 0))
+        return empty.astype(np.float32), empty.astype(np.int64)
+    faiss.omp_set_num_threads(SEARCH_THREADS)
+    return index.search(np.ascontiguousarray(queries, dtype=np.float32), count)  # type: ignore[no-any-return]
+
+
 def write(index: Any, path: str) -> None:
     """Write a FAISS index to ``path``."""
     faiss.write_index(index, path)

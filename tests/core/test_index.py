@@ -14,10 +14,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from retrieval import RetrievalSettings, Retriever, UpdateReport, store
@@ -381,16 +382,28 @@ def garbage(path: Path) -> None:
     path.write_bytes(b"\x00not what was written\xff" * 3)
 
 
+def remove_folder(path: Path) -> None:
+    shutil.rmtree(path)
+
+
+# What is harmed: a file of the generation, or of a story's segment ("segment/<file>").
 DAMAGE: dict[str, tuple[str, Callable[[Path], object]]] = {
-    "vectors.npy truncated": ("vectors.npy", truncate),
-    "vectors.npy flipped": ("vectors.npy", flip_a_byte),
-    "faiss.index truncated": ("faiss.index", truncate),
-    "faiss.index garbage": ("faiss.index", garbage),
+    "vectors.npy truncated": ("segment/vectors.npy", truncate),
+    "vectors.npy flipped": ("segment/vectors.npy", flip_a_byte),
+    "checksums.json garbage": ("segment/checksums.json", garbage),
     "manifest.json truncated": ("manifest.json", truncate),
-    "passages.json flipped": ("passages.json", flip_a_byte),
-    "vectors.npy missing": ("vectors.npy", Path.unlink),
-    "sentence_vectors.npy truncated": ("sentence_vectors.npy", truncate),
+    "passages.json flipped": ("segment/passages.json", flip_a_byte),
+    "vectors.npy missing": ("segment/vectors.npy", Path.unlink),
+    "sentence_vectors.npy truncated": ("segment/sentence_vectors.npy", truncate),
+    "segment missing": ("segment", remove_folder),
+    "terms.npz garbage": ("segment/terms.npz", garbage),
 }
+
+
+def first_segment(index_dir: Path) -> Path:
+    manifest = json.loads((current_generation(index_dir) / "manifest.json").read_text())
+    name: str = manifest["segments"][0][1]
+    return index_dir / "segments" / name
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
@@ -398,7 +411,10 @@ def test_damaged_index_is_detected_and_rebuilt(
     work: Workspace, model: CachedEncoder, damage: str
 ) -> None:
     file_name, harm = DAMAGE[damage]
-    harm(current_generation(work.index_dir) / file_name)
+    if file_name.startswith("segment"):
+        harm(first_segment(work.index_dir) / file_name.removeprefix("segment").lstrip("/"))
+    else:
+        harm(current_generation(work.index_dir) / file_name)
 
     with pytest.raises(store.IndexMismatch):
         store.load(work.index_dir, build_spec(work.settings, model))
@@ -511,3 +527,136 @@ def test_the_one_off_model_export_is_known_in_advance(
     assert export_needed(tmp_settings)  # an empty data directory: the export comes first
     prepared = tmp_settings.model_copy(update={"data_dir": session_data_dir})
     assert not export_needed(prepared)
+
+
+def test_late_sentence_vectors_come_from_the_passages_own_pass(
+    tmp_settings: RetrievalSettings, model: CachedEncoder
+) -> None:
+    late = tmp_settings.model_copy(update={"sentence_vectors": "late"})
+    spy = CountingEncoder(model)
+
+    data, report = refresh(late, spy, late.data_dir / "index")
+
+    assert report.embedded_passages == len(data.passages)
+    assert spy.texts == [p.text for p in data.passages]  # no sentence embedded on its own
+    assert data.sentence_vectors.shape[0] == data.sentence_offsets[-1]
+    np.testing.assert_allclose(np.linalg.norm(data.sentence_vectors, axis=1), 1.0, atol=1e-5)
+    stored = store.load(late.data_dir / "index", build_spec(late, model))
+    assert stored.spec.sentence_vectors == "late"
+    with pytest.raises(store.IndexMismatch, match="sentence_vectors"):
+        store.load(late.data_dir / "index", build_spec(tmp_settings, model))
+
+
+def segment_times(index_dir: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in (index_dir / "segments").iterdir()}
+
+
+def test_an_update_writes_only_the_new_story_and_a_removal_writes_none(
+    work: Workspace, opened: Retriever
+) -> None:
+    before = segment_times(work.index_dir)
+    assert len(before) == len(STORIES)
+    (work.settings.corpus_dir / f"{NEW_ID}.txt").write_text(NEW_STORY, encoding="utf-8")
+
+    opened.reload()
+
+    added = segment_times(work.index_dir)
+    assert len(added) == len(before) + 1
+    assert {k: added[k] for k in before} == before  # the other stories' segments untouched
+    (work.settings.corpus_dir / f"{MIRELA}.txt").unlink()
+
+    opened.reload()
+
+    assert len(segment_times(work.index_dir)) == len(before)
+    assert {k: v for k, v in segment_times(work.index_dir).items() if k in added} == {
+        k: v for k, v in added.items() if k in segment_times(work.index_dir)
+    }
+    assert [h.story.story_id for h in opened.search(QUESTIONS[1], k=1).hits] == [OSKAR]
+
+
+def test_batched_calibration_is_the_one_question_at_a_time_bar(
+    opened: Retriever, tmp_path: Path
+) -> None:
+    from retrieval import relevance
+    from retrieval import vectors as faiss_index
+
+    snapshot, settings = opened.index.snapshot, opened.index.settings
+    vectors = relevance.background_vectors(settings, opened.index.encoder)
+    scores = []
+    for question, vector in zip(relevance.background_questions(), vectors, strict=True):
+        _, ids = faiss_index.search(snapshot.data.faiss, vector, settings.candidates)
+        scores.append(relevance._null_score(snapshot, settings, question, vector, ids))
+    unrelated = np.array([s for s in scores if not np.isnan(s)])
+    expected = min(relevance.MAX_THRESHOLD, float(np.quantile(unrelated, settings.null_quantile)))
+
+    bar = relevance.calibrate(snapshot, settings, opened.index.encoder, tmp_path / "absent")
+
+    assert bar == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_cold_open_reads_no_text_of_an_indexed_unchanged_story(
+    work: Workspace, model: CachedEncoder, tmp_path: Path
+) -> None:
+    from retrieval.corpus import StoryCache, load_corpus
+
+    spec_data, _ = refresh(work.settings, model, tmp_path / "index")  # paths of this corpus
+    (work.settings.corpus_dir / f"{OSKAR}.txt").write_text(NEW_STORY, encoding="utf-8")
+    cache = StoryCache()
+    cache.learn(spec_data.stories, spec_data.digests)
+
+    stories = {s.story_id: s for s in load_corpus(work.settings.corpus_dir, cache=cache)}
+
+    assert stories[MIRELA].text == ""  # known from the index: not decoded nor repaired
+    assert stories[MIRELA].info == next(s for s in spec_data.stories if s.story_id == MIRELA)
+    assert stories[OSKAR].text.strip()  # changed: read again
+
+
+def test_loading_takes_the_term_counts_from_the_segments(
+    work: Workspace, model: CachedEncoder
+) -> None:
+    from retrieval import lexical
+    from retrieval.snapshot import make_snapshot
+
+    lexical._terms.clear()
+    data = store.load(work.index_dir, build_spec(work.settings, model))
+    stored = dict(lexical._terms)
+    assert len(stored) == len(STORIES)
+
+    snapshot = make_snapshot(data, model)
+
+    assert lexical._terms == stored  # nothing analysed again
+    whole = lexical.LexicalIndex(
+        [lexical.indexed_text(p.text, snapshot.stories[p.story_id]) for p in data.passages]
+    )
+    terms = whole.analyze(QUESTIONS[0])
+    np.testing.assert_array_equal(snapshot.lexical.scores(terms), whole.scores(terms))
+
+
+class QuerySpy(CountingEncoder):
+    """The real encoder, counting the questions embedded."""
+
+    def __init__(self, inner: Encoder) -> None:
+        super().__init__(inner)
+        self.questions = 0
+
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
+        self.questions += len(texts)
+        return self.inner.encode_queries(texts, batch_size=batch_size)
+
+
+def test_background_vectors_are_kept_beside_the_index(
+    work: Workspace, model: CachedEncoder
+) -> None:
+    from retrieval import relevance
+
+    relevance._background.clear()
+    (work.index_dir / relevance.BACKGROUND_VECTORS).unlink()  # kept by the first build
+    spy = QuerySpy(model)
+    first = relevance.background_vectors(work.settings, spy, work.index_dir)
+    assert spy.questions == len(relevance.background_questions())
+    relevance._background.clear()  # as a new process
+
+    again = relevance.background_vectors(work.settings, spy, work.index_dir)
+
+    assert spy.questions == len(relevance.background_questions())  # read, not embedded
+    np.testing.assert_array_equal(again, first)

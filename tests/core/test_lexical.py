@@ -26,3 +26,52 @@ def test_a_possessive_in_a_passage_does_not_match_a_contraction_in_a_question() 
 def test_numbers_stay_searchable() -> None:
     index = LexicalIndex(["They formed in 2014 with 5 friends.", "No dates here."])
     assert index.terms("founded in 2014 by 5 people") == ["2014", "5"]
+
+
+def squad_passages() -> list[list[str]]:
+    """The public SQuAD slice's passages, story by story."""
+    from retrieval.chunking import split_passages
+    from tests.core.conftest import SQUAD_CORPUS
+
+    return [
+        [p.text for p in split_passages(path.stem, path.read_text(encoding="utf-8"), max_words=160)]
+        for path in sorted(SQUAD_CORPUS.glob("*.txt"))
+    ]
+
+
+QUESTIONS = [
+    "When did Beyonce start becoming popular?",
+    "What is the capital of the state",
+    "who won the war in 1812 and the the war",  # a repeated term counts again
+    "zzzz nothing matches",
+]
+
+
+def test_scores_are_bm25s_lucene_scores() -> None:
+    import bm25s
+
+    texts = [t for story in squad_passages() for t in story]
+    ours = LexicalIndex(texts)
+    reference = bm25s.BM25(k1=1.2, b=0.75)
+    reference.index([ours.analyze(t) or ["\x00"] for t in texts], show_progress=False)
+    for question in QUESTIONS:
+        terms = [t for t in ours.analyze(question) if t in reference.vocab_dict]
+        if not terms:
+            assert not ours.scores(ours.analyze(question)).any()
+            continue
+        np.testing.assert_allclose(
+            ours.scores(terms), reference.get_scores(terms), rtol=1e-5, atol=1e-6
+        )
+
+
+def test_an_index_merged_from_stories_is_the_index_of_all_their_passages() -> None:
+    from retrieval.postings import count_terms
+
+    stories = squad_passages()
+    whole = LexicalIndex([t for story in stories for t in story])
+    merged = LexicalIndex(counts=[count_terms(story, whole.analyze) for story in stories])
+    assert len(merged) == len(whole)
+    for question in QUESTIONS:
+        terms = whole.analyze(question)
+        np.testing.assert_array_equal(merged.scores(terms), whole.scores(terms))
+        assert [merged.idf(t) for t in terms] == [whole.idf(t) for t in terms]
