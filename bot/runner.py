@@ -72,8 +72,9 @@ def bot_runners(
         runners["telegram"] = run_telegram
     if tokens.discord:
         from bot.discord import client as discord_client
+        from bot.discord import lifecycle
 
-        discord_client.use_endpoints(settings.discord.api_base, settings.discord.gateway_url)
+        lifecycle.use_endpoints(settings.discord.api_base, settings.discord.gateway_url)
         bot = discord_client.ArtistBot(
             chat, settings, state_dir=settings.retrieval.data_dir, sync=sync
         )
@@ -83,7 +84,7 @@ def bot_runners(
             from discord import LoginFailure
 
             try:
-                await discord_client.run(bot, discord_token, stop=stop)
+                await lifecycle.run(bot, discord_token, stop=stop)
             except LoginFailure as error:
                 raise TokenRejected(f"Discord rejected DISCORD_BOT_TOKEN ({error})") from None
 

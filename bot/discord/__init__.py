@@ -6,6 +6,7 @@ event is set (:mod:`bot.runner` calls it for ``artistbot discord`` and ``artistb
 """
 
 from bot.discord.buttons import AnswerButton
-from bot.discord.client import ArtistBot, run, use_endpoints
+from bot.discord.client import ArtistBot
+from bot.discord.lifecycle import run, use_endpoints
 
 __all__ = ["AnswerButton", "ArtistBot", "run", "use_endpoints"]

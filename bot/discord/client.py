@@ -10,8 +10,8 @@ messages. The slash commands come from the chat layer's table
     async with bot:
         await bot.start(token)
 
-(:func:`run` does this until a stop event is set; :mod:`bot.runner` runs it
-next to the Telegram bot.)
+(:func:`bot.discord.lifecycle.run` does this until a stop event is set;
+:mod:`bot.runner` runs it next to the Telegram bot.)
 
 No mention can ever ping: :class:`discord.AllowedMentions.none` is the client's
 default and is passed again on every send.
@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import discord
-import yarl
 from discord import app_commands
 
 from bot.chat import (
@@ -294,27 +293,3 @@ def _locale(interaction: discord.Interaction[Any]) -> str | None:
 def attachment(file: discord.Attachment) -> Attachment:
     """The neutral attachment for a Discord file (fetched from Discord's CDN when read)."""
     return Attachment(file.filename, file.size, file.read)
-
-
-async def run(bot: ArtistBot, token: str, *, stop: asyncio.Event) -> None:
-    """Run ``bot`` until ``stop`` is set, sharing the running event loop; close it cleanly.
-
-    A failure to connect (a wrong token, say) is raised, not swallowed.
-    """
-    async with bot:
-        connection = asyncio.create_task(bot.start(token), name="discord-connection")
-        stopping = asyncio.create_task(stop.wait(), name="discord-stop")
-        try:
-            await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-            if not connection.done():
-                await bot.close()
-            await connection  # re-raises a connection failure
-    log.info("discord bot stopped")
-
-
-def use_endpoints(api_base: str, gateway_url: str) -> None:
-    """Point discord.py at these REST and gateway URLs (local stand-ins); call once, at start-up."""
-    discord.http.Route.BASE = api_base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
