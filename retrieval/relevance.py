@@ -163,28 +163,31 @@ def background_vectors(
     about 1.5 s of a 3.8 s story removal in a fresh ``artistbot index``).
     """
     key = (encoder.name, settings.backend, settings.query_precision)
-    with _background_lock:
-        vectors = _background.get(key)
-    if vectors is not None:
-        return vectors
     path = cache_dir / BACKGROUND_VECTORS if cache_dir is not None else None
     stamp = hashlib.sha256(repr((key, background_questions())).encode()).hexdigest()[:16]
-    try:
-        if path is not None:
-            with np.load(path, allow_pickle=False) as stored:
-                if str(stored["key"]) == stamp:
-                    vectors = np.asarray(stored["vectors"], dtype=np.float32)
-    except (OSError, ValueError, KeyError):
-        vectors = None
+    with _background_lock:
+        vectors = _background.get(key)
+    if vectors is None and path is not None:
+        vectors = _load_vectors(path, stamp)
     if vectors is None:
         vectors = encoder.encode_queries(
             background_questions(), batch_size=settings.encode_batch_size
         )
-        if path is not None and path.parent.is_dir():
-            _save_vectors(path, stamp, vectors)
+    if path is not None and path.parent.is_dir() and not path.is_file():
+        _save_vectors(path, stamp, vectors)  # for the next process
     with _background_lock:
         _background[key] = vectors
     return vectors
+
+
+def _load_vectors(path: Path, stamp: str) -> np.ndarray | None:
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            if str(stored["key"]) == stamp:
+                return np.asarray(stored["vectors"], dtype=np.float32)
+    except (OSError, ValueError, KeyError):
+        pass
+    return None
 
 
 def _save_vectors(path: Path, stamp: str, vectors: np.ndarray) -> None:
