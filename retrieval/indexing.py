@@ -143,6 +143,15 @@ def build(
                     old_rows[story.story_id],
                 )
     fresh = [s for s in stories if s.story_id not in kept]
+    if (
+        reusable is not None
+        and not fresh
+        and [s.story_id for s in stories] == [info.story_id for info in reusable.stories]
+    ):
+        stored = {info.story_id: info for info in reusable.stories}
+        same = [_with_count(s.info, stored[s.story_id].passages) for s in stories]
+        if same == reusable.stories:
+            return reusable, UpdateReport()  # nothing changed: no copy of the vectors
     new_passages = [
         passage
         for story in fresh

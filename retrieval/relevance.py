@@ -168,22 +168,26 @@ def background_vectors(
     with _background_lock:
         vectors = _background.get(key)
     if vectors is None and path is not None:
-        try:
-            with np.load(path, allow_pickle=False) as stored:
-                if str(stored["key"]) == stamp:
-                    vectors = np.asarray(stored["vectors"], dtype=np.float32)
-        except (OSError, ValueError, KeyError):
-            vectors = None
+        vectors = _load_vectors(path, stamp)
     if vectors is None:
         vectors = encoder.encode_queries(
             background_questions(), batch_size=settings.encode_batch_size
         )
-    # A new index folder gets them too, even when this process had them already.
-    if path is not None and path.parent.is_dir() and not path.exists():
-        _save_vectors(path, stamp, vectors)
+    if path is not None and path.parent.is_dir() and not path.is_file():
+        _save_vectors(path, stamp, vectors)  # for the next process
     with _background_lock:
         _background[key] = vectors
     return vectors
+
+
+def _load_vectors(path: Path, stamp: str) -> np.ndarray | None:
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            if str(stored["key"]) == stamp:
+                return np.asarray(stored["vectors"], dtype=np.float32)
+    except (OSError, ValueError, KeyError):
+        pass
+    return None
 
 
 def _save_vectors(path: Path, stamp: str, vectors: np.ndarray) -> None:

@@ -121,7 +121,7 @@ def read(
         )
         with np.load(folder / TERMS, allow_pickle=False) as stored:
             terms = TermCounts(
-                tuple(str(t) for t in stored["vocabulary"]),
+                tuple(stored["vocabulary"].tolist()),
                 stored["indptr"],
                 stored["ids"],
                 stored["counts"],

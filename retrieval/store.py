@@ -151,6 +151,7 @@ def save(data: IndexData, directory: Path) -> Path:
             "story_info": [asdict(s) for s in data.stories],
             "segments": order,
             "passages": len(data.passages),
+            "sentences": int(data.sentence_offsets[-1]),
             "files": files,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
@@ -180,29 +181,40 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         for file_name, checksum in manifest["files"].items():
             if _checksum(generation / file_name) != checksum:
                 raise IndexMismatch(f"{file_name} is damaged (checksum differs)")
-        passages: list[Passage] = []
-        vector_parts, sentence_parts = [], []
         stories = [_story_from_json(s) for s in manifest["story_info"]]
         by_id = {info.story_id: info for info in stories}
+        # Each segment is mapped, copied into its place and unmapped: one copy in memory.
+        vectors = np.empty((manifest["passages"], spec.dimension), dtype=np.float32)
+        sentence_vectors = np.empty((manifest["sentences"], spec.dimension), dtype=np.float32)
+        passages: list[Passage] = []
+        sentences = 0
         for story_id, key, sums in manifest["segments"]:
-            found = segments.read(directory / segments.FOLDER / key, sums)
-            passages.extend(found[0])
-            vector_parts.append(found[1])
-            sentence_parts.append(found[2])
-            lexical.remember_terms(by_id[story_id], [p.text for p in found[0]], found[3])
+            found, mapped, sentence_mapped, terms = segments.read(
+                directory / segments.FOLDER / key, sums
+            )
+            if len(passages) + len(found) > len(vectors):
+                raise IndexMismatch("index files disagree on the number of passages")
+            if sentences + len(sentence_mapped) > len(sentence_vectors):
+                raise IndexMismatch("index files disagree on the number of sentences")
+            vectors[len(passages) : len(passages) + len(found)] = mapped
+            sentence_vectors[sentences : sentences + len(sentence_mapped)] = sentence_mapped
+            sentences += len(sentence_mapped)
+            passages.extend(found)
+            lexical.remember_terms(by_id[story_id], [p.text for p in found], terms)
+            del mapped, sentence_mapped
         faiss = None
         if "faiss.index" in manifest["files"]:
             faiss = faiss_index.read(str(generation / "faiss.index"))
-        vectors = _concatenate(vector_parts, spec.dimension)
-        sentence_vectors = _concatenate(sentence_parts, spec.dimension)
     except IndexMismatch:
         raise
     except FileNotFoundError as exc:
         raise IndexMismatch(f"no index yet ({exc.filename} missing)") from exc
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexMismatch(f"index unreadable: {exc}") from exc
-    if len(passages) != manifest["passages"] or (
-        faiss is not None and faiss.ntotal != len(passages)
+    if (
+        len(passages) != len(vectors)
+        or sentences != len(sentence_vectors)
+        or (faiss is not None and faiss.ntotal != len(passages))
     ):
         raise IndexMismatch("index files disagree on the number of passages")
     return IndexData(
@@ -226,15 +238,6 @@ def _story_arrays(
     sentence_rows = np.concatenate(flat) if flat else np.empty(0, np.int64)
     terms = lexical.story_terms(info, [data.passages[i].text for i in ids])
     return data.vectors[ids], data.sentence_vectors[sentence_rows], terms
-
-
-def _concatenate(parts: list[np.ndarray], dimension: int) -> np.ndarray:
-    """The segments' mapped arrays as one array (the only copy made of them)."""
-    if not parts:
-        return np.empty((0, dimension), dtype=np.float32)
-    out = np.empty((sum(len(p) for p in parts), dimension), dtype=np.float32)
-    np.concatenate(parts, axis=0, out=out)
-    return out
 
 
 def fingerprint(data: IndexData) -> str:
