@@ -18,7 +18,7 @@ import numpy as np
 
 from retrieval import store
 from retrieval.chunking import Passage, rows_by_story, sentence_offsets, split_passages
-from retrieval.corpus import Notices, Story, StoryCache, load_corpus
+from retrieval.corpus import Notices, Story, StoryCache, load_corpus, load_story
 from retrieval.embedding import Encoder, PartEncoder
 from retrieval.files import write_json_atomic
 from retrieval.results import StoryInfo
@@ -142,6 +142,11 @@ def build(
                     reusable.sentence_offsets,
                     old_rows[story.story_id],
                 )
+    # A story the cache knew only from an index (no text; see StoryCache.learn) that must
+    # be split after all (it was removed, then came back unchanged) is read again.
+    stories = [
+        s if s.text or s.story_id in kept else load_story(Path(s.info.path)) or s for s in stories
+    ]
     fresh = [s for s in stories if s.story_id not in kept]
     if (
         reusable is not None

@@ -128,7 +128,7 @@ def _candidates(
         lexical_ids = lexical_ids[lexical[lexical_ids] > 0]
     else:
         lexical_ids = np.empty(0, dtype=np.int64)
-    named = [snapshot.passages_of[info.story_id] for info in query.stories[:1]]
+    named = [snapshot.passages_of.get(info.story_id, lexical_ids[:0]) for info in query.stories[:1]]
     return np.unique(np.concatenate([dense_ids, lexical_ids, *named]))
 
 
