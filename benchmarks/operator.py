@@ -25,6 +25,19 @@ REPEATS = 20
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Debian's Chromium, headless and off the network (it must never reach a host from here).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 def _questions() -> list[str]:
     texts = []
     for name in ("eval/seeds/questions.jsonl", "eval/dev/questions.jsonl"):
@@ -125,16 +138,7 @@ def _screenshot(app: Any, token: str, out: Path) -> None:
     threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True).start()
     while not server.started:
         time.sleep(0.05)
-    args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
+    args = CHROMIUM_ARGS
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             profile,

@@ -19,19 +19,11 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
+from benchmarks.operator import CHROMIUM_ARGS
 from tests.web.conftest import ANSWERED, MARKUP, TOKEN
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = CHROMIUM_ARGS
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() or shutil.which("chromium") is None,
