@@ -72,11 +72,12 @@ def rank(
         candidates = _candidates(snapshot, settings, query, vector, lexical)
     if len(candidates) == 0:
         return []
-    dense = dense_scores(snapshot, candidates, vector, settings.passage_weight)
     if whole is not None and settings.named_question_weight > 0:
         weight = settings.named_question_weight
-        whole_dense = dense_scores(snapshot, candidates, whole, settings.passage_weight)
-        dense = (1 - weight) * dense + weight * whole_dense
+        both = dense_scores(snapshot, candidates, np.stack([vector, whole]), settings.passage_weight)
+        dense = (1 - weight) * both[:, 0] + weight * both[:, 1]
+    else:
+        dense = dense_scores(snapshot, candidates, vector, settings.passage_weight)
     lex = lexical[candidates]
     top = _lexical_scale(snapshot, settings, query, lex)
     lex_scaled = lex / top if top > 0 else np.zeros_like(lex)
@@ -98,17 +99,21 @@ def dense_scores(
 ) -> np.ndarray:
     """Cosine of each candidate passage blended with that of its best sentence.
 
-    Ranking leans on the best sentence (``settings.passage_weight``); deciding whether
-    anything is relevant weighs both equally (see :mod:`retrieval.relevance`), because
-    the best of many sentences flatters unrelated questions too.
+    ``vector`` is one question vector (scores of shape ``(n,)``) or several as rows
+    (``(n, k)``: their sentence vectors are gathered once). Ranking leans on the best
+    sentence (``settings.passage_weight``); deciding whether anything is relevant weighs
+    both equally (see :mod:`retrieval.relevance`), because the best of many sentences
+    flatters unrelated questions too.
     """
     data = snapshot.data
-    passage = data.vectors[candidates] @ vector
-    starts, ends = data.sentence_offsets[candidates], data.sentence_offsets[candidates + 1]
-    rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
-    sims = data.sentence_vectors[rows] @ vector
-    segment = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
-    best_sentence = np.maximum.reduceat(sims, segment)
+    query = vector.T
+    passage = data.vectors[candidates] @ query
+    starts = data.sentence_offsets[candidates]
+    counts = data.sentence_offsets[candidates + 1] - starts
+    segment = np.cumsum(counts) - counts  # where each passage's sentences begin in ``rows``
+    rows = np.arange(int(counts.sum())) + np.repeat(starts - segment, counts)
+    sims = data.sentence_vectors[rows] @ query
+    best_sentence = np.maximum.reduceat(sims, segment, axis=0)
     blended = passage_weight * passage + (1 - passage_weight) * best_sentence
     return np.asarray(blended, dtype=np.float32)
 
