@@ -19,8 +19,9 @@ import numpy as np
 from retrieval import store
 from retrieval.chunking import Passage, rows_by_story, sentence_offsets, split_passages
 from retrieval.corpus import Notices, Story, StoryCache, load_corpus, load_story
-from retrieval.embedding import Encoder, PartEncoder
+from retrieval.embedding import Encoder
 from retrieval.files import write_json_atomic
+from retrieval.passage_vectors import embed_late, embed_separate
 from retrieval.results import StoryInfo
 from retrieval.settings import RetrievalSettings
 
@@ -130,18 +131,13 @@ def build(
     """Index ``stories``, reusing the vectors of stories unchanged since ``previous``."""
     reusable = previous if previous is not None and previous.spec == spec else None
     old_digests = reusable.digests if reusable else {}
-    kept: dict[str, _StoryVectors] = {}
+    # The rows of unchanged stories in ``previous``; copied only if anything changed.
+    kept: dict[str, list[int]] = {}
     if reusable is not None:
         old_rows = rows_by_story(reusable.passages)
         for story in stories:
             if old_digests.get(story.story_id) == story.digest and story.story_id in old_rows:
-                kept[story.story_id] = _StoryVectors.take(
-                    reusable.passages,
-                    reusable.vectors,
-                    reusable.sentence_vectors,
-                    reusable.sentence_offsets,
-                    old_rows[story.story_id],
-                )
+                kept[story.story_id] = old_rows[story.story_id]
     # A story the cache knew only from an index (no text; see StoryCache.learn) that must
     # be split after all (it was removed, then came back unchanged) is read again.
     stories = [
@@ -168,7 +164,7 @@ def build(
             count_tokens=encoder.count_tokens,
         )
     ]
-    embed = _embed_late if spec.sentence_vectors == "late" else _embed
+    embed = embed_late if spec.sentence_vectors == "late" else embed_separate
     new_vectors, new_sentence_vectors = embed(new_passages, encoder, batch_size, progress)
     new_offsets = sentence_offsets(new_passages)
     new_rows = rows_by_story(new_passages)
@@ -176,13 +172,16 @@ def build(
     parts: list[_StoryVectors] = []
     infos: list[StoryInfo] = []
     for story in stories:
-        part = kept.get(story.story_id) or _StoryVectors.take(
-            new_passages,
-            new_vectors,
-            new_sentence_vectors,
-            new_offsets,
-            new_rows.get(story.story_id, []),
-        )
+        if story.story_id in kept and reusable is not None:
+            part = _StoryVectors.of(reusable, kept[story.story_id])
+        else:
+            part = _StoryVectors.take(
+                new_passages,
+                new_vectors,
+                new_sentence_vectors,
+                new_offsets,
+                new_rows.get(story.story_id, []),
+            )
         parts.append(part)
         infos.append(_with_count(story.info, len(part.passages)))
     passages = [p for part in parts for p in part.passages]
@@ -215,6 +214,12 @@ class _StoryVectors:
     sentence_vectors: np.ndarray
 
     @classmethod
+    def of(cls, data: store.IndexData, rows: Sequence[int]) -> _StoryVectors:
+        """The passages of ``data`` at ``rows`` and their vectors."""
+        args = (data.passages, data.vectors, data.sentence_vectors, data.sentence_offsets)
+        return cls.take(*args, rows)
+
+    @classmethod
     def take(
         cls,
         passages: Sequence[Passage],
@@ -237,66 +242,3 @@ def _stack(parts: list[np.ndarray], dimension: int) -> np.ndarray:
 
 def _with_count(info: StoryInfo, count: int) -> StoryInfo:
     return StoryInfo(**{**asdict(info), "aliases": info.aliases, "passages": count})
-
-
-def _embed(
-    passages: Sequence[Passage],
-    encoder: Encoder,
-    batch_size: int,
-    progress: store.Progress | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The vectors of ``passages`` and of their sentences; ``progress`` counts passages.
-
-    Each passage is embedded with its sentences, in steps of whole passages, so that the
-    progress a user sees counts passages (the unit ``artistbot index`` reports).
-    """
-    empty = np.empty((0, encoder.dimension), dtype=np.float32)
-    passage_parts, sentence_parts = [empty], [empty]
-    step = max(batch_size * 8, 256)  # texts per encoder call: long enough to batch well
-    begin = 0
-    while begin < len(passages):
-        end, texts = begin, 0
-        while end < len(passages) and (end == begin or texts < step):
-            texts += 1 + len(passages[end].sentences)
-            end += 1
-        group = passages[begin:end]
-        vectors = encoder.encode(
-            [p.text for p in group] + [s.of(p.text) for p in group for s in p.sentences],
-            batch_size=batch_size,
-        )
-        passage_parts.append(vectors[: len(group)])
-        sentence_parts.append(vectors[len(group) :])
-        begin = end
-        if progress is not None:
-            progress(end, len(passages))
-    return np.vstack(passage_parts), np.vstack(sentence_parts)
-
-
-def _embed_late(
-    passages: Sequence[Passage],
-    encoder: Encoder,
-    batch_size: int,
-    progress: store.Progress | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The vectors of ``passages`` and of their sentences; ``progress`` counts passages.
-
-    A sentence's vector is pooled from the token vectors of its passage's own forward
-    pass (:meth:`~retrieval.embedding.PartEncoder.encode_parts`, "late chunking"): on
-    squad-scale the 89,108 sentences embedded on their own cost more than the 19,782
-    passages. Measured against :func:`_embed`, it ranks worse (hit@1 down about two
-    points on the SQuAD sets), so it is the ``sentence_vectors = "late"`` option only.
-    """
-    if not isinstance(encoder, PartEncoder):
-        raise ValueError(f"sentence_vectors = 'late' needs token vectors; {encoder.name} has none")
-    empty = np.empty((0, encoder.dimension), dtype=np.float32)
-    passage_parts, sentence_parts = [empty], [empty]
-    step = max(batch_size * 4, 128)  # passages per encoder call: long enough to batch well
-    for begin in range(0, len(passages), step):
-        group = passages[begin : begin + step]
-        parts = [[((s.start, s.end),) for s in p.sentences] for p in group]
-        pooled = encoder.encode_parts([p.text for p in group], parts, batch_size=batch_size)
-        passage_parts.append(np.vstack([rows[:1] for rows in pooled]))
-        sentence_parts.append(np.vstack([empty] + [rows[1:] for rows in pooled]))
-        if progress is not None:
-            progress(begin + len(group), len(passages))
-    return np.vstack(passage_parts), np.vstack(sentence_parts)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -72,15 +73,19 @@ class Postings:
 
 def merge(parts: Sequence[TermCounts]) -> Postings:
     """One inverted index over ``parts``' passages, in order."""
-    vocabulary: dict[str, int] = {}
+    # Terms numbered in order of first use; the lookups run in C (dict.fromkeys, map):
+    # a Python loop over squad-scale's 600,000 story-terms took 0.4 s of every open.
+    vocabulary = {
+        t: i for i, t in enumerate(dict.fromkeys(chain.from_iterable(p.vocabulary for p in parts)))
+    }
     id_parts: list[np.ndarray] = []
     count_parts: list[np.ndarray] = []
     row_parts: list[np.ndarray] = []
     length_parts: list[np.ndarray] = []
     first_row = 0
     for part in parts:
-        local = np.array(
-            [vocabulary.setdefault(t, len(vocabulary)) for t in part.vocabulary], dtype=np.int32
+        local = np.fromiter(
+            map(vocabulary.__getitem__, part.vocabulary), np.int32, len(part.vocabulary)
         )
         per_passage = np.diff(part.indptr)
         id_parts.append(local[part.ids] if len(part.ids) else part.ids)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,7 @@ import pytest
 from retrieval import RetrievalSettings, Retriever, UpdateReport, store
 from retrieval.embedding import Encoder
 from retrieval.indexing import build_spec, refresh
+from retrieval.lexical import LexicalIndex, indexed_text
 from retrieval.live import LiveIndex
 from retrieval.models import export_needed
 from tests.core.conftest import (
@@ -352,7 +354,8 @@ def assert_rebuilt_and_right(work: Workspace, model: CachedEncoder) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("max_words", 159), ("chunker_version", 999), ("model", "other-model")]
+    ("key", "value"),
+    [("max_words", 159), ("chunker_version", 999), ("model", "other-model"), ("format_version", 3)],
 )
 def test_edited_manifest_spec_is_refused_and_rebuilt(
     work: Workspace, model: CachedEncoder, key: str, value: object
@@ -390,13 +393,13 @@ def remove_folder(path: Path) -> None:
 DAMAGE: dict[str, tuple[str, Callable[[Path], object]]] = {
     "vectors.npy truncated": ("segment/vectors.npy", truncate),
     "vectors.npy flipped": ("segment/vectors.npy", flip_a_byte),
-    "checksums.json garbage": ("segment/checksums.json", garbage),
+    "postings.npz garbage": ("postings.npz", garbage),
     "manifest.json truncated": ("manifest.json", truncate),
-    "passages.json flipped": ("segment/passages.json", flip_a_byte),
+    "passages.json flipped": ("passages.json", flip_a_byte),
     "vectors.npy missing": ("segment/vectors.npy", Path.unlink),
     "sentence_vectors.npy truncated": ("segment/sentence_vectors.npy", truncate),
     "segment missing": ("segment", remove_folder),
-    "terms.npz garbage": ("segment/terms.npz", garbage),
+    "words.json missing": ("words.json", Path.unlink),
 }
 
 
@@ -419,6 +422,36 @@ def test_damaged_index_is_detected_and_rebuilt(
     with pytest.raises(store.IndexMismatch):
         store.load(work.index_dir, build_spec(work.settings, model))
     assert_rebuilt_and_right(work, model)
+
+
+@pytest.mark.parametrize("name", ["terms.npy", "words.json"])
+def test_a_damaged_segment_term_or_word_file_is_written_again_at_the_next_update(
+    work: Workspace, model: CachedEncoder, name: str
+) -> None:
+    from retrieval import segments
+
+    damaged = first_segment(work.index_dir)
+    garbage(damaged / name)  # not read to open: the generation holds the merged postings
+    (work.settings.corpus_dir / f"{NEW_ID}.txt").write_text(NEW_STORY, encoding="utf-8")
+    spy = CountingEncoder(model)
+
+    retriever = Retriever.open(work.settings, encoder=spy, index_dir=work.index_dir)
+
+    assert set(spy.texts) <= set(stored_passages_texts(retriever, NEW_ID))  # only the new story
+    snapshot = retriever.index.snapshot
+    segments.read_pieces(damaged, segments.checksums(damaged))  # whole again
+    whole = LexicalIndex(
+        [indexed_text(p.text, snapshot.stories[p.story_id]) for p in snapshot.data.passages]
+    )
+    for question in QUESTIONS:
+        terms = whole.analyze(question)
+        np.testing.assert_array_equal(snapshot.lexical.scores(terms), whole.scores(terms))
+
+
+def stored_passages_texts(retriever: Retriever, story_id: str) -> list[str]:
+    passages = retriever.index.snapshot.data.passages
+    texts = [p.text for p in passages if p.story_id == story_id]
+    return texts + [s.of(p.text) for p in passages if p.story_id == story_id for s in p.sentences]
 
 
 @pytest.mark.parametrize("pointer", ["gen-doesnotexist", "", "../.."])
@@ -611,25 +644,38 @@ def test_a_cold_open_reads_no_text_of_an_indexed_unchanged_story(
     assert stories[OSKAR].text.strip()  # changed: read again
 
 
-def test_loading_takes_the_term_counts_from_the_segments(
-    work: Workspace, model: CachedEncoder
-) -> None:
+def test_opening_analyses_and_folds_no_passage_again(work: Workspace, model: CachedEncoder) -> None:
     from retrieval import lexical
+    from retrieval.artists import ArtistMatcher
     from retrieval.snapshot import make_snapshot
+    from retrieval.spelling import Speller
 
     lexical._terms.clear()
     data = store.load(work.index_dir, build_spec(work.settings, model))
-    stored = dict(lexical._terms)
-    assert len(stored) == len(STORIES)
 
     snapshot = make_snapshot(data, model)
 
-    assert lexical._terms == stored  # nothing analysed again
+    assert lexical._terms == {}  # the generation's merged postings were read: nothing analysed
     whole = lexical.LexicalIndex(
         [lexical.indexed_text(p.text, snapshot.stories[p.story_id]) for p in data.passages]
     )
-    terms = whole.analyze(QUESTIONS[0])
-    np.testing.assert_array_equal(snapshot.lexical.scores(terms), whole.scores(terms))
+    for question in QUESTIONS:
+        terms = whole.analyze(question)
+        np.testing.assert_array_equal(snapshot.lexical.scores(terms), whole.scores(terms))
+    # The stored words are exactly those the matcher and the speller fold from the passages.
+    lexicon = model.lexicon()
+    matcher = ArtistMatcher(
+        data.stories,
+        vocabulary={w for p in data.passages for w in p.text.lower().split()},
+        lexicon=lexicon,
+    )
+    assert snapshot.matcher._vocabulary == matcher._vocabulary
+    assert snapshot.matcher._lexicon == matcher._lexicon
+    letters = {w for p in data.passages for w in re.findall(r"[^\W\d_]+", p.text.lower())}
+    names = {w for s in data.stories for n in s.names for w in re.findall(r"[^\W\d_]+", n.lower())}
+    speller = Speller(letters | names, lexicon)
+    assert snapshot.speller._known == speller._known
+    assert snapshot.speller._buckets == speller._buckets
 
 
 class QuerySpy(CountingEncoder):
