@@ -169,30 +169,34 @@ def build(
     new_offsets = sentence_offsets(new_passages)
     new_rows = rows_by_story(new_passages)
 
-    parts: list[_StoryVectors] = []
-    infos: list[StoryInfo] = []
-    for story in stories:
-        if story.story_id in kept and reusable is not None:
-            part = _StoryVectors.of(reusable, kept[story.story_id])
-        else:
-            part = _StoryVectors.take(
-                new_passages,
-                new_vectors,
-                new_sentence_vectors,
-                new_offsets,
-                new_rows.get(story.story_id, []),
-            )
-        parts.append(part)
-        infos.append(_with_count(story.info, len(part.passages)))
-    passages = [p for part in parts for p in part.passages]
+    new = _Source(new_passages, new_vectors, new_sentence_vectors, new_offsets)
+    old = _Source.of(reusable) if reusable is not None else new
+    parts = [
+        (old, kept[s.story_id]) if s.story_id in kept else (new, new_rows.get(s.story_id, []))
+        for s in stories
+    ]
+    passages = [source.passages[i] for source, rows in parts for i in rows]
+    offsets = sentence_offsets(passages)
+    target = _Source(
+        passages,
+        np.empty((len(passages), spec.dimension), dtype=np.float32),
+        np.empty((int(offsets[-1]), spec.dimension), dtype=np.float32),
+        offsets,
+    )
+    first = 0
+    for source, rows in parts:  # each story's rows copied into place: one copy of the arrays
+        source.copy_into(target, rows, first)
+        first += len(rows)
     data = store.IndexData(
         spec=spec,
-        stories=infos,
+        stories=[
+            _with_count(s.info, len(rows)) for s, (_, rows) in zip(stories, parts, strict=True)
+        ],
         digests={s.story_id: s.digest for s in stories},
         passages=passages,
-        vectors=_stack([p.vectors for p in parts], spec.dimension),
-        sentence_vectors=_stack([p.sentence_vectors for p in parts], spec.dimension),
-        sentence_offsets=sentence_offsets(passages),
+        vectors=target.vectors,
+        sentence_vectors=target.sentence_vectors,
+        sentence_offsets=target.sentence_offsets,
     )
     current = {s.story_id for s in stories}
     report = UpdateReport(
@@ -206,38 +210,34 @@ def build(
 
 
 @dataclass(frozen=True, slots=True)
-class _StoryVectors:
-    """One story's passages with their passage and sentence vectors."""
+class _Source:
+    """Passages with their vectors, from which stories are copied into a new index."""
 
-    passages: list[Passage]
+    passages: Sequence[Passage]
     vectors: np.ndarray
     sentence_vectors: np.ndarray
+    sentence_offsets: np.ndarray
 
     @classmethod
-    def of(cls, data: store.IndexData, rows: Sequence[int]) -> _StoryVectors:
-        """The passages of ``data`` at ``rows`` and their vectors."""
-        args = (data.passages, data.vectors, data.sentence_vectors, data.sentence_offsets)
-        return cls.take(*args, rows)
+    def of(cls, data: store.IndexData) -> _Source:
+        """The passages and vectors of ``data``."""
+        return cls(data.passages, data.vectors, data.sentence_vectors, data.sentence_offsets)
 
-    @classmethod
-    def take(
-        cls,
-        passages: Sequence[Passage],
-        vectors: np.ndarray,
-        sentence_vectors: np.ndarray,
-        sentence_offsets: np.ndarray,
-        rows: Sequence[int],
-    ) -> _StoryVectors:
-        """The passages at ``rows`` and their vectors (sentence rows by ``sentence_offsets``)."""
-        sentence_rows = [np.arange(sentence_offsets[i], sentence_offsets[i + 1]) for i in rows]
-        flat = np.concatenate(sentence_rows).astype(np.int64) if rows else np.empty(0, np.int64)
-        return cls([passages[i] for i in rows], vectors[list(rows)], sentence_vectors[flat])
-
-
-def _stack(parts: list[np.ndarray], dimension: int) -> np.ndarray:
-    parts = [p for p in parts if len(p)]
-    matrix = np.vstack(parts) if parts else np.empty((0, dimension), dtype=np.float32)
-    return np.ascontiguousarray(matrix, dtype=np.float32)
+    def copy_into(self, target: _Source, rows: Sequence[int], first: int) -> None:
+        """Copy passages ``rows``' vectors (one story's) to ``target``'s rows from ``first``."""
+        if not rows:
+            return
+        last = first + len(rows)
+        begin, end = target.sentence_offsets[first], target.sentence_offsets[last]
+        if rows[-1] - rows[0] + 1 == len(rows):  # together, as a story's passages are: slices
+            a, b = rows[0], rows[-1] + 1
+            target.vectors[first:last] = self.vectors[a:b]
+            s, e = self.sentence_offsets[a], self.sentence_offsets[b]
+            target.sentence_vectors[begin:end] = self.sentence_vectors[s:e]
+            return
+        target.vectors[first:last] = self.vectors[list(rows)]
+        spans = [np.arange(self.sentence_offsets[i], self.sentence_offsets[i + 1]) for i in rows]
+        target.sentence_vectors[begin:end] = self.sentence_vectors[np.concatenate(spans)]
 
 
 def _with_count(info: StoryInfo, count: int) -> StoryInfo:

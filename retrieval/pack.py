@@ -24,9 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.chunking import Passage
+from retrieval.chunking import Passage, PassageTable
 from retrieval.postings import Postings, TermCounts, merge
-from retrieval.results import Span
 from retrieval.vocabulary import StoryWords, union
 
 PASSAGES = "passages.json"
@@ -60,8 +59,8 @@ def write(folder: Path, passages: Sequence[Passage], derived: Derived) -> None:
     )
     words = {
         "vocabulary": "\n".join(postings.vocabulary),
-        "tokens": "\n".join(sorted(derived.words.tokens)),
-        "spelling": "\n".join(sorted(derived.words.spelling)),
+        "tokens": "\n".join(derived.words.tokens),  # in no order: sorting cost 0.3 s
+        "spelling": "\n".join(derived.words.spelling),
     }
     (folder / WORDS).write_text(json.dumps(words), encoding="utf-8")
     columns = {
@@ -73,33 +72,24 @@ def write(folder: Path, passages: Sequence[Passage], derived: Derived) -> None:
         "sentences": [len(p.sentences) for p in passages],
         "spans": [x for p in passages for s in p.sentences for x in (s.start, s.end)],
     }
-    (folder / PASSAGES).write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
+    # In ASCII, escapes and all: read back 4 times faster than UTF-8 (0.06 s against 0.23 s).
+    (folder / PASSAGES).write_text(json.dumps(columns), encoding="utf-8")
 
 
-def read(folder: Path) -> tuple[list[Passage], Derived]:
+def read(folder: Path) -> tuple[PassageTable, Derived]:
     """The passages and merged files of the generation in ``folder`` (checked by the caller).
 
     Raises ``ValueError``, ``KeyError`` or ``OSError`` when they are unreadable.
     """
     columns = json.loads((folder / PASSAGES).read_text(encoding="utf-8"))
-    spans = columns["spans"]
-    flat = [Span(a, b) for a, b in zip(spans[::2], spans[1::2], strict=True)]
-    passages, begin = [], 0
-    for story_id, index, text, start, end, count in zip(
+    passages = PassageTable(
         columns["story_id"],
         columns["index"],
         columns["text"],
-        columns["start"],
-        columns["end"],
+        (columns["start"], columns["end"]),
         columns["sentences"],
-        strict=True,
-    ):
-        passages.append(
-            Passage(story_id, index, text, start, end, tuple(flat[begin : begin + count]))
-        )
-        begin += count
-    if begin != len(flat):
-        raise ValueError("passages.json: sentence spans of another number")
+        columns["spans"],
+    )
     words = json.loads((folder / WORDS).read_text(encoding="utf-8"))
     vocabulary = _lines(words["vocabulary"])
     with np.load(folder / POSTINGS, allow_pickle=False) as stored:

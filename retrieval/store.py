@@ -81,7 +81,7 @@ class IndexData:
     spec: BuildSpec
     stories: list[StoryInfo]
     digests: dict[str, str]
-    passages: list[Passage]
+    passages: Sequence[Passage]
     vectors: np.ndarray
     # One vector per sentence; passage i owns rows sentence_offsets[i]:sentence_offsets[i+1].
     sentence_vectors: np.ndarray
