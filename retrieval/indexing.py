@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval import store
+from retrieval import pack, store, vocabulary
 from retrieval.chunking import Passage, rows_by_story, sentence_offsets, split_passages
 from retrieval.corpus import Notices, Story, StoryCache, load_corpus, load_story
 from retrieval.embedding import Encoder
 from retrieval.files import write_json_atomic
+from retrieval.lexical import story_terms
 from retrieval.passage_vectors import embed_late, embed_separate
 from retrieval.results import StoryInfo
 from retrieval.settings import RetrievalSettings
@@ -198,6 +199,8 @@ def build(
         sentence_vectors=target.sentence_vectors,
         sentence_offsets=target.sentence_offsets,
     )
+    if reusable is not None and reusable.derived is not None:
+        data.derived = _derived(reusable, reusable.derived, data, parts, old)
     current = {s.story_id for s in stories}
     report = UpdateReport(
         added=tuple(s.story_id for s in fresh if s.story_id not in old_digests),
@@ -207,6 +210,33 @@ def build(
         rebuilt=reusable is None,
     )
     return data, report
+
+
+def _derived(
+    previous: store.IndexData,
+    derived: pack.Derived,
+    data: store.IndexData,
+    parts: Sequence[tuple[_Source, Sequence[int]]],
+    old: _Source,
+) -> pack.Derived:
+    """The lexical postings and words of ``data`` from those of ``previous``: only the
+    stories added and dropped are analysed (see :func:`retrieval.pack.update`)."""
+    row_map = np.full(len(previous.passages), -1, dtype=np.int64)
+    added, first, kept = [], 0, set()
+    for info, (source, rows) in zip(data.stories, parts, strict=True):
+        if source is old:
+            row_map[rows] = np.arange(first, first + len(rows))
+            kept.add(info.story_id)
+        else:
+            texts = [source.passages[i].text for i in rows]
+            added.append((first, story_terms(info, texts), vocabulary.story_words(texts)))
+        first += len(rows)
+    dropped = [
+        vocabulary.story_words([previous.passages[i].text for i in rows])
+        for story_id, rows in rows_by_story(previous.passages).items()
+        if story_id not in kept
+    ]
+    return pack.update(derived, row_map, added, dropped, len(data.passages))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.chunking import Passage, PassageTable
-from retrieval.postings import Postings, TermCounts, merge
-from retrieval.vocabulary import StoryWords, union
+from retrieval.postings import Postings, TermCounts, merge, rearrange
+from retrieval.vocabulary import Holders, StoryWords
 
 PASSAGES = "passages.json"
 POSTINGS = "postings.npz"
@@ -40,11 +40,31 @@ class Derived:
 
     postings: Postings
     words: StoryWords
+    holders: Holders  # how many stories hold each word: for updates
 
 
 def derive(pieces: Sequence[tuple[TermCounts, StoryWords]]) -> Derived:
     """The merge of the stories' term counts and words (``pieces``, in index order)."""
-    return Derived(merge([terms for terms, _ in pieces]), union(words for _, words in pieces))
+    holders = Holders.count(words for _, words in pieces)
+    return Derived(merge([terms for terms, _ in pieces]), holders.words, holders)
+
+
+def update(
+    old: Derived,
+    row_map: np.ndarray,
+    added: Sequence[tuple[int, TermCounts, StoryWords]],
+    dropped: Sequence[StoryWords],
+    rows: int,
+) -> Derived:
+    """``old`` for an updated index: its passages moved to rows ``row_map`` (-1: gone), the
+    stories ``added`` (first row, term counts, words) in and those ``dropped`` out.
+
+    The same as :func:`derive` over all the stories' pieces, without reading the pieces of
+    the stories kept (:func:`retrieval.postings.rearrange`).
+    """
+    parts = [(first, terms) for first, terms, _ in added]
+    holders = old.holders.changed(dropped, [words for _, _, words in added])
+    return Derived(rearrange(old.postings, row_map, parts, rows), holders.words, holders)
 
 
 def write(folder: Path, passages: Sequence[Passage], derived: Derived) -> None:
@@ -57,10 +77,16 @@ def write(folder: Path, passages: Sequence[Passage], derived: Derived) -> None:
         counts=postings.counts,
         lengths=postings.lengths,
     )
+    (tokens, token_holders), (spelling, spelling_holders) = (
+        derived.holders.tokens,
+        derived.holders.spelling,
+    )
     words = {
         "vocabulary": "\n".join(postings.vocabulary),
-        "tokens": "\n".join(derived.words.tokens),  # in no order: sorting cost 0.3 s
-        "spelling": "\n".join(derived.words.spelling),
+        "tokens": "\n".join(tokens),
+        "token_holders": token_holders,
+        "spelling": "\n".join(spelling),
+        "spelling_holders": spelling_holders,
     }
     (folder / WORDS).write_text(json.dumps(words), encoding="utf-8")
     columns = {
@@ -102,10 +128,13 @@ def read(folder: Path) -> tuple[PassageTable, Derived]:
         )
     if len(postings.starts) != len(vocabulary) + 1 or len(postings.lengths) != len(passages):
         raise ValueError("postings.npz: of another size than the index")
-    story_words = StoryWords(
-        frozenset(_lines(words["tokens"])), frozenset(_lines(words["spelling"]))
+    holders = Holders(
+        (_lines(words["tokens"]), words["token_holders"]),
+        (_lines(words["spelling"]), words["spelling_holders"]),
     )
-    return passages, Derived(postings, story_words)
+    if any(len(a) != len(b) for a, b in (holders.tokens, holders.spelling)):
+        raise ValueError("words.json: words and their holders of different numbers")
+    return passages, Derived(postings, holders.words, holders)
 
 
 def _lines(joined: str) -> list[str]:

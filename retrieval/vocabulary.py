@@ -12,9 +12,11 @@ stories' (:mod:`retrieval.pack`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain
 
 from retrieval.spelling import MIN_LENGTH
 from retrieval.text import fold
@@ -49,14 +51,49 @@ def spelling_words(words: Iterable[str]) -> frozenset[str]:
     return frozenset(fold(w) for w in words if len(w) >= SPELLING_MIN_LENGTH)
 
 
-def union(parts: Iterable[StoryWords]) -> StoryWords:
-    """The words of all ``parts`` together."""
-    tokens: set[str] = set()
-    spelling: set[str] = set()
-    for part in parts:
-        tokens.update(part.tokens)
-        spelling.update(part.spelling)
-    return StoryWords(frozenset(tokens), frozenset(spelling))
+@dataclass(frozen=True, slots=True)
+class Holders:
+    """How many stories hold each word: what an update takes a dropped story's words from."""
+
+    tokens: tuple[list[str], list[int]]  # words, and the stories holding each
+    spelling: tuple[list[str], list[int]]
+
+    @classmethod
+    def count(cls, parts: Iterable[StoryWords]) -> Holders:
+        """The holders of the words of ``parts`` (one per story)."""
+        parts = list(parts)
+        return cls.of(
+            Counter(chain.from_iterable(p.tokens for p in parts)),
+            Counter(chain.from_iterable(p.spelling for p in parts)),
+        )
+
+    @classmethod
+    def of(cls, tokens: Counter[str], spelling: Counter[str]) -> Holders:
+        """Holders from counts of stories per word (words held by none are left out)."""
+        tokens, spelling = +tokens, +spelling
+        return cls((list(tokens), list(tokens.values())), (list(spelling), list(spelling.values())))
+
+    @property
+    def words(self) -> StoryWords:
+        """The words held."""
+        return StoryWords(frozenset(self.tokens[0]), frozenset(self.spelling[0]))
+
+    def changed(self, dropped: Iterable[StoryWords], added: Iterable[StoryWords]) -> Holders:
+        """The holders once the stories ``dropped`` are gone and ``added`` are in."""
+        dropped, added = list(dropped), list(added)
+        lists = []
+        for (words, holders), field in ((self.tokens, "tokens"), (self.spelling, "spelling")):
+            count = dict(zip(words, holders, strict=True))
+            for story in dropped:
+                for word in getattr(story, field):
+                    left = count.pop(word, 0) - 1
+                    if left > 0:
+                        count[word] = left
+            for story in added:
+                for word in getattr(story, field):
+                    count[word] = count.get(word, 0) + 1
+            lists.append((list(count), list(count.values())))
+        return Holders(lists[0], lists[1])
 
 
 @cache

@@ -82,4 +82,4 @@ def test_the_stopwords_are_bm25s_english_ones() -> None:
 
     from retrieval import lexical
 
-    assert lexical.STOPWORDS_EN == tuple(STOPWORDS_EN)
+    assert tuple(STOPWORDS_EN) == lexical.STOPWORDS_EN
