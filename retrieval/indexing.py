@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from retrieval import pack, store, vocabulary
-from retrieval.chunking import Passage, rows_by_story, sentence_offsets, split_passages
+from retrieval.chunking import split_passages
 from retrieval.corpus import Notices, Story, StoryCache, load_corpus, load_story
 from retrieval.embedding import Encoder
 from retrieval.files import write_json_atomic
 from retrieval.lexical import story_terms
 from retrieval.passage_vectors import embed_late, embed_separate
+from retrieval.passages import Passage, join, rows_by_story, sentence_offsets
 from retrieval.results import StoryInfo
 from retrieval.settings import RetrievalSettings
 
@@ -176,7 +177,7 @@ def build(
         (old, kept[s.story_id]) if s.story_id in kept else (new, new_rows.get(s.story_id, []))
         for s in stories
     ]
-    passages = [source.passages[i] for source, rows in parts for i in rows]
+    passages = join((source.passages, rows) for source, rows in parts)
     offsets = sentence_offsets(passages)
     target = _Source(
         passages,

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.chunking import Passage, PassageTable
+from retrieval.passages import Passage, PassageTable, columns_of
 from retrieval.postings import Postings, TermCounts, merge, rearrange
 from retrieval.vocabulary import Holders, StoryWords
 
@@ -89,15 +89,7 @@ def write(folder: Path, passages: Sequence[Passage], derived: Derived) -> None:
         "spelling_holders": spelling_holders,
     }
     (folder / WORDS).write_text(json.dumps(words), encoding="utf-8")
-    columns = {
-        "story_id": [p.story_id for p in passages],
-        "index": [p.index for p in passages],
-        "text": [p.text for p in passages],
-        "start": [p.start for p in passages],
-        "end": [p.end for p in passages],
-        "sentences": [len(p.sentences) for p in passages],
-        "spans": [x for p in passages for s in p.sentences for x in (s.start, s.end)],
-    }
+    columns = columns_of(passages)
     # In ASCII, escapes and all: read back 4 times faster than UTF-8 (0.06 s against 0.23 s).
     (folder / PASSAGES).write_text(json.dumps(columns), encoding="utf-8")
 
@@ -107,15 +99,7 @@ def read(folder: Path) -> tuple[PassageTable, Derived]:
 
     Raises ``ValueError``, ``KeyError`` or ``OSError`` when they are unreadable.
     """
-    columns = json.loads((folder / PASSAGES).read_text(encoding="utf-8"))
-    passages = PassageTable(
-        columns["story_id"],
-        columns["index"],
-        columns["text"],
-        (columns["start"], columns["end"]),
-        columns["sentences"],
-        columns["spans"],
-    )
+    passages = PassageTable.of_columns(json.loads((folder / PASSAGES).read_text(encoding="utf-8")))
     words = json.loads((folder / WORDS).read_text(encoding="utf-8"))
     vocabulary = _lines(words["vocabulary"])
     with np.load(folder / POSTINGS, allow_pickle=False) as stored:

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from retrieval.chunking import Passage
 from retrieval.embedding import Encoder, PartEncoder
+from retrieval.passages import Passage
 
 Progress = Callable[[int, int], None]
 

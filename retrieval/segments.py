@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.chunking import Passage
 from retrieval.files import fsync
+from retrieval.passages import Passage
 from retrieval.postings import TermCounts
 from retrieval.vocabulary import StoryWords
 

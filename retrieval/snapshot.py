@@ -17,9 +17,9 @@ import numpy as np
 
 from retrieval import pack, store, vocabulary
 from retrieval.artists import ArtistMatcher
-from retrieval.chunking import rows_by_story
 from retrieval.embedding import Encoder
 from retrieval.lexical import LexicalIndex, indexed_text, story_terms
+from retrieval.passages import rows_by_story
 from retrieval.results import StoryInfo
 from retrieval.spelling import Speller
 from retrieval.text import fold

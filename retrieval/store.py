@@ -39,8 +39,9 @@ import numpy as np
 
 from retrieval import lexical, pack, segments, vocabulary
 from retrieval import vectors as faiss_index
-from retrieval.chunking import CHUNKER_VERSION, Passage, rows_by_story, sentence_offsets
+from retrieval.chunking import CHUNKER_VERSION
 from retrieval.files import fsync, write_text_atomic
+from retrieval.passages import Passage, rows_by_story, sentence_offsets
 from retrieval.postings import TermCounts
 from retrieval.results import StoryInfo
 from retrieval.vocabulary import StoryWords

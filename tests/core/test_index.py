@@ -310,8 +310,8 @@ def assert_derived_as_from_scratch(data: store.IndexData) -> None:
     """The postings and words an update derived from the previous ones (or read back) are
     those of all the stories' passages analysed again."""
     from retrieval import pack, vocabulary
-    from retrieval.chunking import rows_by_story
     from retrieval.lexical import story_terms
+    from retrieval.passages import rows_by_story
     from retrieval.postings import Postings
 
     rows = rows_by_story(data.passages)
