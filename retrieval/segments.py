@@ -49,6 +49,8 @@ TERMS = "terms.npy"
 WORDS = "words.json"
 CHECKSUMS = "checksums.json"
 Pieces = tuple[TermCounts, StoryWords]
+# A story's passages, their vectors and sentence vectors, term counts and words.
+Content = tuple[Sequence[Passage], np.ndarray, np.ndarray, TermCounts, StoryWords]
 
 
 def segment_key(spec: dict[str, Any], story_id: str, digest: str) -> str:
@@ -57,16 +59,11 @@ def segment_key(spec: dict[str, Any], story_id: str, digest: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def write(
-    directory: Path,
-    key: str,
-    passages: Sequence[Passage],
-    arrays: Callable[[], tuple[np.ndarray, np.ndarray, TermCounts, StoryWords]],
-) -> dict[str, str]:
+def write(directory: Path, key: str, content: Callable[[], Content]) -> dict[str, str]:
     """Write a story's segment under ``directory/segments`` unless it exists; its checksums.
 
-    ``arrays`` gives the passages' vectors, sentence vectors, term counts and words,
-    asked for only when the segment is written.
+    ``content`` gives the story's passages, their vectors, sentence vectors, term counts
+    and words, asked for only when the segment is written.
     """
     folder = directory / FOLDER
     target = folder / key
@@ -77,7 +74,7 @@ def write(
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=folder))
     try:
-        vectors, sentence_vectors, terms, words = arrays()
+        passages, vectors, sentence_vectors, terms, words = content()
         for name, array in ((VECTORS, vectors), (SENTENCE_VECTORS, sentence_vectors)):
             np.save(tmp / name, np.ascontiguousarray(array, np.float32), allow_pickle=False)
         flat = np.concatenate([terms.indptr, terms.ids, terms.counts]).astype(np.int32)

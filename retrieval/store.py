@@ -42,9 +42,7 @@ from retrieval import vectors as faiss_index
 from retrieval.chunking import CHUNKER_VERSION
 from retrieval.files import fsync, write_text_atomic
 from retrieval.passages import Passage, rows_by_story, sentence_offsets
-from retrieval.postings import TermCounts
 from retrieval.results import StoryInfo
-from retrieval.vocabulary import StoryWords
 
 log = logging.getLogger(__name__)
 
@@ -139,12 +137,8 @@ def save(data: IndexData, directory: Path) -> Path:
     for info in data.stories:
         key = segments.segment_key(spec, info.story_id, data.digests[info.story_id])
         ids = rows.get(info.story_id, [])
-        sums = segments.write(
-            directory,
-            key,
-            [data.passages[i] for i in ids],
-            functools.partial(_story_arrays, data, info, ids, written, key),
-        )
+        content = functools.partial(_story_content, data, info, ids, written, key)
+        sums = segments.write(directory, key, content)
         order.append((info.story_id, key, sums))
     if data.derived is None:
         data.derived = pack.derive([_pieces(data, directory, entry, written) for entry in order])
@@ -235,19 +229,20 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
     )
 
 
-def _story_arrays(
+def _story_content(
     data: IndexData, info: StoryInfo, ids: list[int], written: dict[str, segments.Pieces], key: str
-) -> tuple[np.ndarray, np.ndarray, TermCounts, StoryWords]:
-    """The vectors, sentence vectors, term counts and words of the passages ``ids`` (one
-    story's, in the segment ``key``); its term counts and words are kept in ``written``."""
+) -> segments.Content:
+    """The passages ``ids`` (one story's, in the segment ``key``), their vectors, sentence
+    vectors, term counts and words; the term counts and words are kept in ``written``."""
     offsets = data.sentence_offsets
     flat = [np.arange(offsets[i], offsets[i + 1]) for i in ids]
     sentence_rows = np.concatenate(flat) if flat else np.empty(0, np.int64)
-    texts = [data.passages[i].text for i in ids]
+    passages = [data.passages[i] for i in ids]
+    texts = [p.text for p in passages]
     terms = lexical.story_terms(info, texts)
     words = vocabulary.story_words(texts)
     written[key] = (terms, words)
-    return data.vectors[ids], data.sentence_vectors[sentence_rows], terms, words
+    return passages, data.vectors[ids], data.sentence_vectors[sentence_rows], terms, words
 
 
 def _pieces(
@@ -266,8 +261,8 @@ def _pieces(
             log.warning("segment %s of %s was damaged: written again", key, story_id)
             info = next(s for s in data.stories if s.story_id == story_id)
             ids = rows_by_story(data.passages).get(story_id, [])
-            arrays = functools.partial(_story_arrays, data, info, ids, written, key)
-            segments.write(directory, key, [data.passages[i] for i in ids], arrays)
+            content = functools.partial(_story_content, data, info, ids, written, key)
+            segments.write(directory, key, content)
     return written[key]
 
 
