@@ -125,7 +125,7 @@ def index(settings: Settings) -> None:
     from bot.progress import Counter, open_with_progress, wait_for_multilingual
 
     counter = Counter()
-    retriever = open_with_progress(settings, multilingual=counter)
+    retriever = open_with_progress(settings, multilingual=counter, questions=False)
     passages = sum(s.passages for s in retriever.stories)
     click.echo(
         f"index ready: {len(retriever.stories)} stories, {passages} passages "
