@@ -89,9 +89,8 @@ class LiveIndex:
         """
         encoder = encoder or open_encoder(settings)
         if warm_queries and isinstance(encoder, QueryWarming):
-            threading.Thread(
-                target=encoder.open_query_model, name="open-query-model", daemon=True
-            ).start()
+            # Not a daemon: a process ending while ONNX Runtime opens a session aborts.
+            threading.Thread(target=encoder.open_query_model, name="open-query-model").start()
         index_dir = index_dir or settings.data_dir / "index"
         loaded = StoryCache()
         data, report = refresh(settings, encoder, index_dir, progress=progress, cache=loaded)
