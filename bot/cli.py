@@ -90,16 +90,19 @@ HUMAN_FORMAT = "artistbot: %(message)s"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def open_retriever(settings: Settings, *, progress: bool = False) -> Retriever:
+def open_retriever(
+    settings: Settings, *, progress: bool = False, questions: bool = True
+) -> Retriever:
     """Load (building or updating if needed) the index of the configured corpus.
 
     With ``progress``, a bar counts the passages embedded, with the time left; log lines
-    are printed above it, never through it.
+    are printed above it, never through it. With ``questions`` (questions follow), the
+    query model opens while the index loads.
     """
     from retrieval import Retriever
 
     if not progress:
-        return Retriever.open(settings.retrieval)
+        return Retriever.open(settings.retrieval, warm_queries=questions)
     from bot.progress import open_with_progress
 
     return open_with_progress(settings)
@@ -125,7 +128,7 @@ def index(settings: Settings) -> None:
     from bot.progress import Counter, open_with_progress, wait_for_multilingual
 
     counter = Counter()
-    retriever = open_with_progress(settings, multilingual=counter)
+    retriever = open_with_progress(settings, multilingual=counter, questions=False)
     passages = sum(s.passages for s in retriever.stories)
     click.echo(
         f"index ready: {len(retriever.stories)} stories, {passages} passages "

@@ -41,10 +41,13 @@ class Counter:
             return self.done, self.total
 
 
-def open_with_progress(settings: Settings, multilingual: Counter | None = None) -> Retriever:
+def open_with_progress(
+    settings: Settings, multilingual: Counter | None = None, *, questions: bool = True
+) -> Retriever:
     """Open the index with a bar counting the passages embedded, with the time left.
 
-    ``multilingual``, when given, counts the multilingual vectors built afterwards.
+    ``multilingual``, when given, counts the multilingual vectors built afterwards;
+    ``questions``: whether questions follow (the query model opens while the index loads).
     """
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
@@ -64,7 +67,10 @@ def open_with_progress(settings: Settings, multilingual: Counter | None = None) 
             bar.update(done - bar.n)
 
         return Retriever.open(
-            settings.retrieval, progress=report, multilingual_progress=multilingual
+            settings.retrieval,
+            progress=report,
+            multilingual_progress=multilingual,
+            warm_queries=questions,
         )
 
 

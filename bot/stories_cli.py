@@ -102,7 +102,8 @@ def log_command(settings: Settings) -> None:
 def _chat(settings: Settings) -> ChatService:
     from bot.cli import open_chat, open_retriever
 
-    return open_chat(settings, open_retriever(settings))
+    # Only adding a story asks a question (who it is about): its model opens then.
+    return open_chat(settings, open_retriever(settings, questions=False))
 
 
 def _message(attachment: object = None) -> Incoming:

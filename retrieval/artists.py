@@ -52,6 +52,17 @@ class ArtistMatcher:
         self._vocabulary = frozenset(fold(w) for w in vocabulary)
         self._lexicon = frozenset(fold(w) for w in lexicon)
 
+    @classmethod
+    def folded(
+        cls, stories: Sequence[StoryInfo], vocabulary: frozenset[str], lexicon: frozenset[str]
+    ) -> ArtistMatcher:
+        """A matcher whose ``vocabulary`` and ``lexicon`` are folded already (see
+        :mod:`retrieval.vocabulary`): opening a large index folds no word again."""
+        matcher = cls(stories)
+        matcher._vocabulary = vocabulary
+        matcher._lexicon = lexicon
+        return matcher
+
     def find(self, question: str) -> list[tuple[str, float]]:
         """Story ids the question names, with a match quality in (0, 1], best first.
 

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
-import numpy as np
-
+from retrieval.passages import Passage
 from retrieval.results import Span
 from retrieval.text import count_words, sentence_spans
 
@@ -24,36 +22,6 @@ CHUNKER_VERSION = 2
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
 TokenCounter = Callable[[str], int]
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """A passage of a story, with offsets into the story's text."""
-
-    story_id: str
-    index: int
-    text: str
-    start: int
-    end: int
-    sentences: tuple[Span, ...]
-
-    @property
-    def words(self) -> int:
-        """Number of words in the passage."""
-        return count_words(self.text)
-
-
-def rows_by_story(passages: Sequence[Passage]) -> dict[str, list[int]]:
-    """The positions of each story's passages in ``passages``, in order."""
-    rows: dict[str, list[int]] = {}
-    for row, passage in enumerate(passages):
-        rows.setdefault(passage.story_id, []).append(row)
-    return rows
-
-
-def sentence_offsets(passages: Sequence[Passage]) -> np.ndarray:
-    """Where each passage's sentences start in a list of all their sentences, then the end."""
-    return np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
 
 
 def split_passages(

@@ -59,6 +59,15 @@ class Encoder(Protocol):
 
 
 @runtime_checkable
+class QueryWarming(Protocol):
+    """An encoder that can open its query model before the first question needs it."""
+
+    def open_query_model(self) -> None:
+        """Open what embedding the first question would open (thread-safe, idempotent)."""
+        ...
+
+
+@runtime_checkable
 class PartEncoder(Encoder, Protocol):
     """An encoder that also gives vectors of parts of a text from the text's own pass
     (both packaged-model encoders do; the multilingual one does not)."""

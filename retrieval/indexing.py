@@ -16,11 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval import store
-from retrieval.chunking import Passage, rows_by_story, sentence_offsets, split_passages
+from retrieval import pack, store, vocabulary
+from retrieval.chunking import split_passages
 from retrieval.corpus import Notices, Story, StoryCache, load_corpus, load_story
-from retrieval.embedding import Encoder, PartEncoder
+from retrieval.embedding import Encoder
 from retrieval.files import write_json_atomic
+from retrieval.lexical import story_terms
+from retrieval.passage_vectors import embed_late, embed_separate
+from retrieval.passages import Passage, join, rows_by_story, sentence_offsets
 from retrieval.results import StoryInfo
 from retrieval.settings import RetrievalSettings
 
@@ -130,18 +133,13 @@ def build(
     """Index ``stories``, reusing the vectors of stories unchanged since ``previous``."""
     reusable = previous if previous is not None and previous.spec == spec else None
     old_digests = reusable.digests if reusable else {}
-    kept: dict[str, _StoryVectors] = {}
+    # The rows of unchanged stories in ``previous``; copied only if anything changed.
+    kept: dict[str, list[int]] = {}
     if reusable is not None:
         old_rows = rows_by_story(reusable.passages)
         for story in stories:
             if old_digests.get(story.story_id) == story.digest and story.story_id in old_rows:
-                kept[story.story_id] = _StoryVectors.take(
-                    reusable.passages,
-                    reusable.vectors,
-                    reusable.sentence_vectors,
-                    reusable.sentence_offsets,
-                    old_rows[story.story_id],
-                )
+                kept[story.story_id] = old_rows[story.story_id]
     # A story the cache knew only from an index (no text; see StoryCache.learn) that must
     # be split after all (it was removed, then came back unchanged) is read again.
     stories = [
@@ -168,33 +166,42 @@ def build(
             count_tokens=encoder.count_tokens,
         )
     ]
-    embed = _embed_late if spec.sentence_vectors == "late" else _embed
+    embed = embed_late if spec.sentence_vectors == "late" else embed_separate
     new_vectors, new_sentence_vectors = embed(new_passages, encoder, batch_size, progress)
     new_offsets = sentence_offsets(new_passages)
     new_rows = rows_by_story(new_passages)
 
-    parts: list[_StoryVectors] = []
-    infos: list[StoryInfo] = []
-    for story in stories:
-        part = kept.get(story.story_id) or _StoryVectors.take(
-            new_passages,
-            new_vectors,
-            new_sentence_vectors,
-            new_offsets,
-            new_rows.get(story.story_id, []),
-        )
-        parts.append(part)
-        infos.append(_with_count(story.info, len(part.passages)))
-    passages = [p for part in parts for p in part.passages]
+    new = _Source(new_passages, new_vectors, new_sentence_vectors, new_offsets)
+    old = _Source.of(reusable) if reusable is not None else new
+    parts = [
+        (old, kept[s.story_id]) if s.story_id in kept else (new, new_rows.get(s.story_id, []))
+        for s in stories
+    ]
+    passages = join((source.passages, rows) for source, rows in parts)
+    offsets = sentence_offsets(passages)
+    target = _Source(
+        passages,
+        np.empty((len(passages), spec.dimension), dtype=np.float32),
+        np.empty((int(offsets[-1]), spec.dimension), dtype=np.float32),
+        offsets,
+    )
+    first = 0
+    for source, rows in parts:  # each story's rows copied into place: one copy of the arrays
+        source.copy_into(target, rows, first)
+        first += len(rows)
     data = store.IndexData(
         spec=spec,
-        stories=infos,
+        stories=[
+            _with_count(s.info, len(rows)) for s, (_, rows) in zip(stories, parts, strict=True)
+        ],
         digests={s.story_id: s.digest for s in stories},
         passages=passages,
-        vectors=_stack([p.vectors for p in parts], spec.dimension),
-        sentence_vectors=_stack([p.sentence_vectors for p in parts], spec.dimension),
-        sentence_offsets=sentence_offsets(passages),
+        vectors=target.vectors,
+        sentence_vectors=target.sentence_vectors,
+        sentence_offsets=target.sentence_offsets,
     )
+    if reusable is not None and reusable.derived is not None:
+        data.derived = _derived(reusable, reusable.derived, data, parts, old)
     current = {s.story_id for s in stories}
     report = UpdateReport(
         added=tuple(s.story_id for s in fresh if s.story_id not in old_digests),
@@ -206,97 +213,63 @@ def build(
     return data, report
 
 
-@dataclass(frozen=True, slots=True)
-class _StoryVectors:
-    """One story's passages with their passage and sentence vectors."""
+def _derived(
+    previous: store.IndexData,
+    derived: pack.Derived,
+    data: store.IndexData,
+    parts: Sequence[tuple[_Source, Sequence[int]]],
+    old: _Source,
+) -> pack.Derived:
+    """The lexical postings and words of ``data`` from those of ``previous``: only the
+    stories added and dropped are analysed (see :func:`retrieval.pack.update`)."""
+    row_map = np.full(len(previous.passages), -1, dtype=np.int64)
+    added, first, kept = [], 0, set()
+    for info, (source, rows) in zip(data.stories, parts, strict=True):
+        if source is old:
+            row_map[rows] = np.arange(first, first + len(rows))
+            kept.add(info.story_id)
+        else:
+            texts = [source.passages[i].text for i in rows]
+            added.append((first, story_terms(info, texts), vocabulary.story_words(texts)))
+        first += len(rows)
+    dropped = [
+        vocabulary.story_words([previous.passages[i].text for i in rows])
+        for story_id, rows in rows_by_story(previous.passages).items()
+        if story_id not in kept
+    ]
+    return pack.update(derived, row_map, added, dropped, len(data.passages))
 
-    passages: list[Passage]
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Passages with their vectors, from which stories are copied into a new index."""
+
+    passages: Sequence[Passage]
     vectors: np.ndarray
     sentence_vectors: np.ndarray
+    sentence_offsets: np.ndarray
 
     @classmethod
-    def take(
-        cls,
-        passages: Sequence[Passage],
-        vectors: np.ndarray,
-        sentence_vectors: np.ndarray,
-        sentence_offsets: np.ndarray,
-        rows: Sequence[int],
-    ) -> _StoryVectors:
-        """The passages at ``rows`` and their vectors (sentence rows by ``sentence_offsets``)."""
-        sentence_rows = [np.arange(sentence_offsets[i], sentence_offsets[i + 1]) for i in rows]
-        flat = np.concatenate(sentence_rows).astype(np.int64) if rows else np.empty(0, np.int64)
-        return cls([passages[i] for i in rows], vectors[list(rows)], sentence_vectors[flat])
+    def of(cls, data: store.IndexData) -> _Source:
+        """The passages and vectors of ``data``."""
+        return cls(data.passages, data.vectors, data.sentence_vectors, data.sentence_offsets)
 
-
-def _stack(parts: list[np.ndarray], dimension: int) -> np.ndarray:
-    parts = [p for p in parts if len(p)]
-    matrix = np.vstack(parts) if parts else np.empty((0, dimension), dtype=np.float32)
-    return np.ascontiguousarray(matrix, dtype=np.float32)
+    def copy_into(self, target: _Source, rows: Sequence[int], first: int) -> None:
+        """Copy passages ``rows``' vectors (one story's) to ``target``'s rows from ``first``."""
+        if not rows:
+            return
+        last = first + len(rows)
+        begin, end = target.sentence_offsets[first], target.sentence_offsets[last]
+        if rows[-1] - rows[0] + 1 == len(rows):  # together, as a story's passages are: slices
+            a, b = rows[0], rows[-1] + 1
+            target.vectors[first:last] = self.vectors[a:b]
+            s, e = self.sentence_offsets[a], self.sentence_offsets[b]
+            target.sentence_vectors[begin:end] = self.sentence_vectors[s:e]
+            return
+        target.vectors[first:last] = self.vectors[list(rows)]
+        spans = [np.arange(self.sentence_offsets[i], self.sentence_offsets[i + 1]) for i in rows]
+        target.sentence_vectors[begin:end] = self.sentence_vectors[np.concatenate(spans)]
 
 
 def _with_count(info: StoryInfo, count: int) -> StoryInfo:
     return StoryInfo(**{**asdict(info), "aliases": info.aliases, "passages": count})
-
-
-def _embed(
-    passages: Sequence[Passage],
-    encoder: Encoder,
-    batch_size: int,
-    progress: store.Progress | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The vectors of ``passages`` and of their sentences; ``progress`` counts passages.
-
-    Each passage is embedded with its sentences, in steps of whole passages, so that the
-    progress a user sees counts passages (the unit ``artistbot index`` reports).
-    """
-    empty = np.empty((0, encoder.dimension), dtype=np.float32)
-    passage_parts, sentence_parts = [empty], [empty]
-    step = max(batch_size * 8, 256)  # texts per encoder call: long enough to batch well
-    begin = 0
-    while begin < len(passages):
-        end, texts = begin, 0
-        while end < len(passages) and (end == begin or texts < step):
-            texts += 1 + len(passages[end].sentences)
-            end += 1
-        group = passages[begin:end]
-        vectors = encoder.encode(
-            [p.text for p in group] + [s.of(p.text) for p in group for s in p.sentences],
-            batch_size=batch_size,
-        )
-        passage_parts.append(vectors[: len(group)])
-        sentence_parts.append(vectors[len(group) :])
-        begin = end
-        if progress is not None:
-            progress(end, len(passages))
-    return np.vstack(passage_parts), np.vstack(sentence_parts)
-
-
-def _embed_late(
-    passages: Sequence[Passage],
-    encoder: Encoder,
-    batch_size: int,
-    progress: store.Progress | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The vectors of ``passages`` and of their sentences; ``progress`` counts passages.
-
-    A sentence's vector is pooled from the token vectors of its passage's own forward
-    pass (:meth:`~retrieval.embedding.PartEncoder.encode_parts`, "late chunking"): on
-    squad-scale the 89,108 sentences embedded on their own cost more than the 19,782
-    passages. Measured against :func:`_embed`, it ranks worse (hit@1 down about two
-    points on the SQuAD sets), so it is the ``sentence_vectors = "late"`` option only.
-    """
-    if not isinstance(encoder, PartEncoder):
-        raise ValueError(f"sentence_vectors = 'late' needs token vectors; {encoder.name} has none")
-    empty = np.empty((0, encoder.dimension), dtype=np.float32)
-    passage_parts, sentence_parts = [empty], [empty]
-    step = max(batch_size * 4, 128)  # passages per encoder call: long enough to batch well
-    for begin in range(0, len(passages), step):
-        group = passages[begin : begin + step]
-        parts = [[((s.start, s.end),) for s in p.sentences] for p in group]
-        pooled = encoder.encode_parts([p.text for p in group], parts, batch_size=batch_size)
-        passage_parts.append(np.vstack([rows[:1] for rows in pooled]))
-        sentence_parts.append(np.vstack([empty] + [rows[1:] for rows in pooled]))
-        if progress is not None:
-            progress(begin + len(group), len(passages))
-    return np.vstack(passage_parts), np.vstack(sentence_parts)

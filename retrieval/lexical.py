@@ -9,13 +9,49 @@ from collections.abc import Sequence
 
 import numpy as np
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
 
-from retrieval.postings import TermCounts, count_terms, merge
+from retrieval.postings import Postings, TermCounts, count_terms, merge
 from retrieval.results import StoryInfo
 from retrieval.text import fold
 
 _TERM = re.compile(r"\w+")
+# bm25s's English stopwords (bm25s.stopwords.STOPWORDS_EN, checked equal by the tests),
+# written out: importing bm25s for them pulled in scipy, 0.18 s of every start.
+STOPWORDS_EN = (
+    "a",
+    "an",
+    "and",
+    "are",
+    "as",
+    "at",
+    "be",
+    "but",
+    "by",
+    "for",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "no",
+    "not",
+    "of",
+    "on",
+    "or",
+    "such",
+    "that",
+    "the",
+    "their",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "to",
+    "was",
+    "will",
+    "with",
+)
 # English clitics ("who's", "Talgat's", "didn't", "she'll"): left in, "s" and "t"
 # would be terms matching every passage with a possessive or a negation in it.
 _CLITIC = re.compile(r"(?<=\w)(?:n['’]t|['’](?:s|d|m|ll|ve|re))\b")
@@ -76,14 +112,17 @@ class LexicalIndex:
         texts: Sequence[str] = (),
         *,
         counts: Sequence[TermCounts] | None = None,
+        postings: Postings | None = None,
         k1: float = 1.2,
         b: float = 0.75,
     ) -> None:
+        """An index of ``texts``, or of the stories' term ``counts``, or of ``postings``
+        already merged from them (:mod:`retrieval.pack`)."""
         self.analyze = Analyzer()
         self.k1 = k1
-        if counts is None:
-            counts = [count_terms(texts, self.analyze)]
-        self._postings = merge(counts)
+        if postings is None:
+            postings = merge(counts if counts is not None else [count_terms(texts, self.analyze)])
+        self._postings = postings
         self._vocab = self._postings.vocabulary
         lengths = self._postings.lengths
         self._size = len(lengths)
@@ -130,8 +169,8 @@ class LexicalIndex:
 
 
 # Stories' term counts kept in memory, by content: a reload analyses only the stories it
-# adds or changes, and a cold start takes them from the stored segments (squad-scale's 434
-# stories take 3-4 s to analyse again).
+# adds or changes (squad-scale's 434 stories take 3-4 s to analyse again). A cold start
+# reads the merged postings the generation was saved with (retrieval.pack).
 TERMS_CACHED = 8192
 _terms: dict[str, TermCounts] = {}
 _terms_lock = threading.Lock()

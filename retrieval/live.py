@@ -20,7 +20,7 @@ from typing import TypedDict, TypeVar
 
 from retrieval import multilingual, relevance, store
 from retrieval.corpus import Story, StoryCache
-from retrieval.embedding import Encoder
+from retrieval.embedding import Encoder, QueryWarming
 from retrieval.indexing import UpdateReport, refresh
 from retrieval.library import IndexBusy
 from retrieval.models import open_encoder
@@ -39,6 +39,7 @@ class OpenArgs(TypedDict, total=False):
     index_dir: Path | None
     progress: store.Progress | None
     multilingual_progress: store.Progress | None
+    warm_queries: bool
 
 
 class LiveIndex:
@@ -78,13 +79,18 @@ class LiveIndex:
         index_dir: Path | None = None,
         progress: store.Progress | None = None,
         multilingual_progress: store.Progress | None = None,
+        warm_queries: bool = True,
     ) -> LiveIndex:
         """Load the persisted index, bringing it up to date with the corpus first.
 
         The multilingual vectors follow in a background thread (``multilingual_progress``
-        counts their passages); the index answers English questions meanwhile.
+        counts their passages); the index answers English questions meanwhile. With
+        ``warm_queries`` the query model opens in a thread while the index loads.
         """
         encoder = encoder or open_encoder(settings)
+        if warm_queries and isinstance(encoder, QueryWarming):
+            # Not a daemon: a process ending while ONNX Runtime opens a session aborts.
+            threading.Thread(target=encoder.open_query_model, name="open-query-model").start()
         index_dir = index_dir or settings.data_dir / "index"
         loaded = StoryCache()
         data, report = refresh(settings, encoder, index_dir, progress=progress, cache=loaded)

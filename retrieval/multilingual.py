@@ -30,9 +30,9 @@ import numpy as np
 
 from retrieval import relevance, store
 from retrieval import vectors as faiss_index
-from retrieval.chunking import rows_by_story
 from retrieval.embedding import Encoder
 from retrieval.files import write_json_atomic
+from retrieval.passages import rows_by_story
 from retrieval.snapshot import Snapshot
 
 log = logging.getLogger(__name__)

@@ -88,13 +88,10 @@ class OnnxEncoder(TokenCounting):
         """
         if self._query_model == self._passage_model:
             return self._encode(self._query_model, texts, batch_size)
-        # Every query session opens with the first question, whatever it is.
-        self._session(self._query_model)
-        if self._threads == 1:
+        self.open_query_model()  # every query session opens with the first question
+        if self._threads == 1 or len(texts) <= 1:
             return self._encode(self._query_model, texts, 1)
         pool, sessions = self._lanes()
-        if len(texts) <= 1:
-            return self._encode(self._query_model, texts, 1)
         lanes = sessions[: len(texts)]
         chunks = [texts[i :: len(lanes)] for i in range(len(lanes))]
         parts = list(pool.map(self._encode_lane, lanes, chunks))
@@ -102,6 +99,12 @@ class OnnxEncoder(TokenCounting):
         for i, part in enumerate(parts):
             out[i :: len(lanes)] = part
         return out
+
+    def open_query_model(self) -> None:
+        """Open the sessions the first question opens (to open them while the index loads)."""
+        self._session(self._query_model)
+        if self._query_model != self._passage_model and self._threads > 1:
+            self._lanes()
 
     def encode_parts(
         self,
@@ -117,10 +120,9 @@ class OnnxEncoder(TokenCounting):
         when there are several, as :meth:`encode_queries` does.
         """
         if queries and self._query_model != self._passage_model:
-            self._session(self._query_model)
+            session = self._session(self._query_model)  # opens with the first question
             items = list(zip(texts, parts, strict=True))
             if self._threads == 1 or len(items) <= 1:
-                session = self._session(self._query_model)
                 pooled = [self._run_parts(session, [t], [p])[0] for t, p in items]
             else:
                 pool, sessions = self._lanes()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -72,15 +73,19 @@ class Postings:
 
 def merge(parts: Sequence[TermCounts]) -> Postings:
     """One inverted index over ``parts``' passages, in order."""
-    vocabulary: dict[str, int] = {}
+    # Terms numbered in order of first use; the lookups run in C (dict.fromkeys, map):
+    # a Python loop over squad-scale's 600,000 story-terms took 0.4 s of every open.
+    vocabulary = {
+        t: i for i, t in enumerate(dict.fromkeys(chain.from_iterable(p.vocabulary for p in parts)))
+    }
     id_parts: list[np.ndarray] = []
     count_parts: list[np.ndarray] = []
     row_parts: list[np.ndarray] = []
     length_parts: list[np.ndarray] = []
     first_row = 0
     for part in parts:
-        local = np.array(
-            [vocabulary.setdefault(t, len(vocabulary)) for t in part.vocabulary], dtype=np.int32
+        local = np.fromiter(
+            map(vocabulary.__getitem__, part.vocabulary), np.int32, len(part.vocabulary)
         )
         per_passage = np.diff(part.indptr)
         id_parts.append(local[part.ids] if len(part.ids) else part.ids)
@@ -104,4 +109,48 @@ def merge(parts: Sequence[TermCounts]) -> Postings:
         np.concatenate(length_parts).astype(np.float32)
         if length_parts
         else np.empty(0, np.float32),
+    )
+
+
+def rearrange(
+    old: Postings, row_map: np.ndarray, parts: Sequence[tuple[int, TermCounts]], rows: int
+) -> Postings:
+    """``old`` with its passages moved to rows ``row_map`` (-1: dropped) and the passages of
+    ``parts`` (first row, their term counts) added, ``rows`` passages in all.
+
+    Scores are those of :func:`merge` over the same passages (the terms are numbered in
+    another order, and no term is left that no passage holds): an update re-reads none of
+    the stories it keeps (squad-scale: 1.5 s less to remove a story).
+    """
+    vocabulary = dict(old.vocabulary)
+    term_of = np.repeat(np.arange(len(vocabulary), dtype=np.int32), np.diff(old.starts))
+    moved = row_map[old.rows]
+    keep = moved >= 0
+    ids, places, counts = [term_of[keep]], [moved[keep].astype(np.int32)], [old.counts[keep]]
+    lengths = np.zeros(rows, dtype=np.float32)
+    kept = np.flatnonzero(row_map >= 0)
+    lengths[row_map[kept]] = old.lengths[kept]
+    for first, part in parts:
+        local = [vocabulary.setdefault(t, len(vocabulary)) for t in part.vocabulary]
+        ids.append(np.array(local, dtype=np.int32)[part.ids] if len(part.ids) else part.ids)
+        counts.append(part.counts.astype(np.float32))
+        per_passage = np.diff(part.indptr)
+        places.append(np.repeat(np.arange(part.passages, dtype=np.int32) + first, per_passage))
+        if part.passages:
+            lengths[first : first + part.passages] = np.add.reduceat(part.counts, part.indptr[:-1])
+    all_ids, all_rows, all_counts = (np.concatenate(x) for x in (ids, places, counts))
+    used = np.bincount(all_ids, minlength=len(vocabulary)) > 0
+    all_ids = (np.cumsum(used) - 1)[all_ids].astype(np.int32)
+    terms = [term for term, holds in zip(vocabulary, used.tolist(), strict=True) if holds]
+    if parts or np.any(np.diff(row_map[kept]) <= 0):
+        order = np.lexsort((all_rows, all_ids))
+    else:  # stories only removed: the postings left are in order already
+        order = np.arange(len(all_ids))
+    starts = np.searchsorted(all_ids[order], np.arange(len(terms) + 1)).astype(np.int64)
+    return Postings(
+        {term: i for i, term in enumerate(terms)},
+        starts,
+        all_rows[order],
+        all_counts[order].astype(np.float32),
+        lengths,
     )

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval import store
+from retrieval import pack, store, vocabulary
 from retrieval.artists import ArtistMatcher
-from retrieval.chunking import rows_by_story
 from retrieval.embedding import Encoder
 from retrieval.lexical import LexicalIndex, indexed_text, story_terms
+from retrieval.passages import rows_by_story
 from retrieval.results import StoryInfo
 from retrieval.spelling import Speller
 from retrieval.text import fold
@@ -58,30 +58,31 @@ class Snapshot:
 
 
 def make_snapshot(data: store.IndexData, encoder: Encoder) -> Snapshot:
-    """The searchable view of ``data`` (lexical index, name matcher, speller), uncalibrated."""
+    """The searchable view of ``data`` (lexical index, name matcher, speller), uncalibrated.
+
+    The lexical index and the stories' words are those merged when ``data`` was saved
+    (:mod:`retrieval.pack`); only data never saved has them computed from its passages.
+    """
     stories = {info.story_id: info for info in data.stories}
     rows = rows_by_story(data.passages)
-    lexical = LexicalIndex(
-        counts=[
-            story_terms(info, [data.passages[i].text for i in rows.get(info.story_id, [])])
-            for info in data.stories
-        ]
-    )
+    derived = data.derived or _derive(data, rows)
+    lexical = LexicalIndex(postings=derived.postings)
 
     @lru_cache(maxsize=SENTENCE_TERMS_CACHED)
     def sentence_terms(passage_id: int) -> tuple[frozenset[str], ...]:
         passage = data.passages[passage_id]
         return tuple(frozenset(lexical.analyze(s.of(passage.text))) for s in passage.sentences)
 
-    vocabulary = {w for p in data.passages for w in p.text.lower().split()}
-    lexicon = encoder.lexicon()
-    words = {w for p in data.passages for w in re.findall(r"[^\W\d_]+", p.text.lower())}
-    words |= {w for s in data.stories for n in s.names for w in re.findall(r"[^\W\d_]+", n.lower())}
+    lexicon = vocabulary.folded(encoder.lexicon())
+    name_words = {
+        w for s in data.stories for n in s.names for w in re.findall(r"[^\W\d_]+", n.lower())
+    }
+    spelling = derived.words.spelling | vocabulary.spelling_words(name_words)
     return Snapshot(
         data=data,
         lexical=lexical,
-        matcher=ArtistMatcher(data.stories, vocabulary=vocabulary, lexicon=lexicon),
-        speller=Speller(words, lexicon),
+        matcher=ArtistMatcher.folded(data.stories, derived.words.tokens, lexicon),
+        speller=Speller.folded(spelling, lexicon),
         stories=stories,
         passages_of={k: np.array(v, dtype=np.int64) for k, v in rows.items()},
         sentence_terms=sentence_terms,
@@ -89,3 +90,12 @@ def make_snapshot(data: store.IndexData, encoder: Encoder) -> Snapshot:
             w for s in data.stories for n in s.names for w in re.findall(r"\w+", fold(n))
         ),
     )
+
+
+def _derive(data: store.IndexData, rows: dict[str, list[int]]) -> pack.Derived:
+    """The lexical postings and words of ``data``'s stories, computed from their passages."""
+    pieces = []
+    for info in data.stories:
+        texts = [data.passages[i].text for i in rows.get(info.story_id, [])]
+        pieces.append((story_terms(info, texts), vocabulary.story_words(texts)))
+    return pack.derive(pieces)

@@ -29,8 +29,19 @@ class Speller:
 
     def __init__(self, vocabulary: Iterable[str], lexicon: Iterable[str] = ()) -> None:
         """``vocabulary``: the corpus's words; ``lexicon``: real words never to correct."""
-        words = {fold(w) for w in vocabulary if len(w) >= MIN_LENGTH - 1}
-        self._known = frozenset(words) | frozenset(fold(w) for w in lexicon)
+        words = frozenset(fold(w) for w in vocabulary if len(w) >= MIN_LENGTH - 1)
+        self._setup(words, frozenset(fold(w) for w in lexicon))
+
+    @classmethod
+    def folded(cls, words: frozenset[str], lexicon: frozenset[str]) -> Speller:
+        """A speller of words already kept and folded as the constructor keeps them
+        (:func:`retrieval.vocabulary.spelling_words`), and of a folded lexicon."""
+        speller = cls.__new__(cls)
+        speller._setup(words, lexicon)
+        return speller
+
+    def _setup(self, words: frozenset[str], lexicon: frozenset[str]) -> None:
+        self._known = words | lexicon
         self._buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in sorted(words):
             self._buckets[(word[0], len(word))].append(word)

@@ -37,17 +37,19 @@ from typing import Any
 
 import numpy as np
 
-from retrieval import lexical, segments
+from retrieval import lexical, pack, segments, vocabulary
 from retrieval import vectors as faiss_index
-from retrieval.chunking import CHUNKER_VERSION, Passage, rows_by_story, sentence_offsets
+from retrieval.chunking import CHUNKER_VERSION
 from retrieval.files import fsync, write_text_atomic
-from retrieval.postings import TermCounts
+from retrieval.passages import Passage, rows_by_story, sentence_offsets
 from retrieval.results import StoryInfo
 
 log = logging.getLogger(__name__)
 
 # 3: stories stored as segments shared between generations (retrieval.segments).
-FORMAT_VERSION = 3
+# 4: segments also hold their stories' words and term counts in the files opened anyway
+# (story.json, terms.npy); an index of format 3 is rebuilt.
+FORMAT_VERSION = 4
 _LIBRARIES = ("faiss-cpu", "ftfy", "numpy", "bm25s", "onnxruntime", "sentence-transformers")
 Progress = Callable[[int, int], None]
 
@@ -78,12 +80,15 @@ class IndexData:
     spec: BuildSpec
     stories: list[StoryInfo]
     digests: dict[str, str]
-    passages: list[Passage]
+    passages: Sequence[Passage]
     vectors: np.ndarray
     # One vector per sentence; passage i owns rows sentence_offsets[i]:sentence_offsets[i+1].
     sentence_vectors: np.ndarray
     sentence_offsets: np.ndarray
     faiss: Any = None
+    # The lexical postings and folded words merged from the stories (retrieval.pack): read
+    # with the index or computed when it is saved; None until then.
+    derived: pack.Derived | None = None
 
     def __post_init__(self) -> None:
         if self.faiss is None:
@@ -120,31 +125,30 @@ def save(data: IndexData, directory: Path) -> Path:
     """Write ``data`` as a new generation and make it the current one, atomically.
 
     Only the segments of stories not stored yet are written (see :mod:`retrieval.segments`);
-    the generation itself is a manifest naming its segments. Call it under
-    :func:`build_lock`: it removes older generations, unused segments and leftovers of
-    interrupted builds.
+    the generation itself is a manifest naming its segments, and the passages and lexical
+    index merged from them (:mod:`retrieval.pack`). Call it under :func:`build_lock`: it
+    removes older generations, unused segments and leftovers of interrupted builds.
     """
     directory.mkdir(parents=True, exist_ok=True)
     spec = json.loads(json.dumps(asdict(data.spec)))
     rows = rows_by_story(data.passages)
     order: list[tuple[str, str, dict[str, str]]] = []
+    written: dict[str, segments.Pieces] = {}
     for info in data.stories:
         key = segments.segment_key(spec, info.story_id, data.digests[info.story_id])
         ids = rows.get(info.story_id, [])
-        sums = segments.write(
-            directory,
-            key,
-            [data.passages[i] for i in ids],
-            functools.partial(_story_arrays, data, info, ids),
-        )
+        content = functools.partial(_story_content, data, info, ids, written, key)
+        sums = segments.write(directory, key, content)
         order.append((info.story_id, key, sums))
+    if data.derived is None:
+        data.derived = pack.derive([_pieces(data, directory, entry, written) for entry in order])
     generation = directory / f"gen-{uuid.uuid4().hex[:12]}"
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=directory))
     try:
-        files = {}
         if data.spec.index_type != "flat":  # a flat index is rebuilt from the vectors at once
             faiss_index.write(data.faiss, str(tmp / "faiss.index"))
-            files["faiss.index"] = _checksum(tmp / "faiss.index")
+        pack.write(tmp, data.passages, data.derived)
+        files = {path.name: _checksum(path) for path in sorted(tmp.iterdir())}
         manifest = {
             "spec": spec,
             "stories": data.digests,
@@ -182,26 +186,25 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
             if _checksum(generation / file_name) != checksum:
                 raise IndexMismatch(f"{file_name} is damaged (checksum differs)")
         stories = [_story_from_json(s) for s in manifest["story_info"]]
-        by_id = {info.story_id: info for info in stories}
-        # Each segment is mapped, copied into its place and unmapped: one copy in memory.
-        vectors = np.empty((manifest["passages"], spec.dimension), dtype=np.float32)
-        sentence_vectors = np.empty((manifest["sentences"], spec.dimension), dtype=np.float32)
-        passages: list[Passage] = []
-        sentences = 0
+        passages, derived = pack.read(generation)
+        offsets = sentence_offsets(passages)
+        if len(passages) != manifest["passages"] or offsets[-1] != manifest["sentences"]:
+            raise IndexMismatch("index files disagree on the number of passages")
+        # Each segment's vectors are read straight into their rows: one copy in memory.
+        vectors = np.empty((len(passages), spec.dimension), dtype=np.float32)
+        sentence_vectors = np.empty((int(offsets[-1]), spec.dimension), dtype=np.float32)
+        rows = rows_by_story(passages)
         for story_id, key, sums in manifest["segments"]:
-            found, mapped, sentence_mapped, terms = segments.read(
-                directory / segments.FOLDER / key, sums
+            ids = rows.get(story_id, [])
+            first, last = (ids[0], ids[-1] + 1) if ids else (0, 0)
+            if last - first != len(ids):
+                raise IndexMismatch(f"the passages of {story_id} are not together")
+            segments.read_vectors(
+                directory / segments.FOLDER / key,
+                sums,
+                vectors[first:last],
+                sentence_vectors[offsets[first] : offsets[last]],
             )
-            if len(passages) + len(found) > len(vectors):
-                raise IndexMismatch("index files disagree on the number of passages")
-            if sentences + len(sentence_mapped) > len(sentence_vectors):
-                raise IndexMismatch("index files disagree on the number of sentences")
-            vectors[len(passages) : len(passages) + len(found)] = mapped
-            sentence_vectors[sentences : sentences + len(sentence_mapped)] = sentence_mapped
-            sentences += len(sentence_mapped)
-            passages.extend(found)
-            lexical.remember_terms(by_id[story_id], [p.text for p in found], terms)
-            del mapped, sentence_mapped
         faiss = None
         if "faiss.index" in manifest["files"]:
             faiss = faiss_index.read(str(generation / "faiss.index"))
@@ -211,11 +214,7 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         raise IndexMismatch(f"no index yet ({exc.filename} missing)") from exc
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexMismatch(f"index unreadable: {exc}") from exc
-    if (
-        len(passages) != len(vectors)
-        or sentences != len(sentence_vectors)
-        or (faiss is not None and faiss.ntotal != len(passages))
-    ):
+    if faiss is not None and faiss.ntotal != len(passages):
         raise IndexMismatch("index files disagree on the number of passages")
     return IndexData(
         spec=spec,
@@ -224,20 +223,47 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         passages=passages,
         vectors=vectors,
         sentence_vectors=sentence_vectors,
-        sentence_offsets=sentence_offsets(passages),
+        sentence_offsets=offsets,
         faiss=faiss,
+        derived=derived,
     )
 
 
-def _story_arrays(
-    data: IndexData, info: StoryInfo, ids: list[int]
-) -> tuple[np.ndarray, np.ndarray, TermCounts]:
-    """The vectors, sentence vectors and term counts of the passages ``ids`` (one story's)."""
+def _story_content(
+    data: IndexData, info: StoryInfo, ids: list[int], written: dict[str, segments.Pieces], key: str
+) -> segments.Content:
+    """The passages ``ids`` (one story's, in the segment ``key``), their vectors, sentence
+    vectors, term counts and words; the term counts and words are kept in ``written``."""
     offsets = data.sentence_offsets
     flat = [np.arange(offsets[i], offsets[i + 1]) for i in ids]
     sentence_rows = np.concatenate(flat) if flat else np.empty(0, np.int64)
-    terms = lexical.story_terms(info, [data.passages[i].text for i in ids])
-    return data.vectors[ids], data.sentence_vectors[sentence_rows], terms
+    passages = [data.passages[i] for i in ids]
+    texts = [p.text for p in passages]
+    terms = lexical.story_terms(info, texts)
+    words = vocabulary.story_words(texts)
+    written[key] = (terms, words)
+    return passages, data.vectors[ids], data.sentence_vectors[sentence_rows], terms, words
+
+
+def _pieces(
+    data: IndexData,
+    directory: Path,
+    entry: tuple[str, str, dict[str, str]],
+    written: dict[str, segments.Pieces],
+) -> segments.Pieces:
+    """A story's term counts and words: as just computed, or read from its segment (which is
+    written again if they are damaged)."""
+    story_id, key, sums = entry
+    if key not in written:
+        try:
+            return segments.read_pieces(directory / segments.FOLDER / key, sums)
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            log.warning("segment %s of %s was damaged: written again", key, story_id)
+            info = next(s for s in data.stories if s.story_id == story_id)
+            ids = rows_by_story(data.passages).get(story_id, [])
+            content = functools.partial(_story_content, data, info, ids, written, key)
+            segments.write(directory, key, content)
+    return written[key]
 
 
 def fingerprint(data: IndexData) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -297,10 +298,55 @@ def test_add_change_and_remove_in_one_update(
     assert set(stored_passages(work.index_dir, work.settings, model, NEW_ID)) <= set(spy.texts)
     story = retriever.story(MIRELA)
     assert story is not None and "Mira" in story.names
+    assert_derived_as_from_scratch(retriever.index.snapshot.data)
     # The update is on disk: a fresh open embeds nothing more.
     again = CountingEncoder(model)
-    Retriever.open(work.settings, encoder=again, index_dir=work.index_dir)
+    reopened = Retriever.open(work.settings, encoder=again, index_dir=work.index_dir)
     assert again.embedded == 0
+    assert_derived_as_from_scratch(reopened.index.snapshot.data)
+
+
+def assert_derived_as_from_scratch(data: store.IndexData) -> None:
+    """The postings and words an update derived from the previous ones (or read back) are
+    those of all the stories' passages analysed again."""
+    from retrieval import pack, vocabulary
+    from retrieval.lexical import story_terms
+    from retrieval.passages import rows_by_story
+    from retrieval.postings import Postings
+
+    rows = rows_by_story(data.passages)
+    texts = {
+        s.story_id: [data.passages[i].text for i in rows.get(s.story_id, [])] for s in data.stories
+    }
+    scratch = pack.derive(
+        [
+            (story_terms(s, texts[s.story_id]), vocabulary.story_words(texts[s.story_id]))
+            for s in data.stories
+        ]
+    )
+
+    def by_term(postings: Postings) -> dict[str, list[tuple[int, float]]]:
+        return {
+            term: list(
+                zip(
+                    postings.rows[postings.starts[i] : postings.starts[i + 1]].tolist(),
+                    postings.counts[postings.starts[i] : postings.starts[i + 1]].tolist(),
+                    strict=True,
+                )
+            )
+            for term, i in postings.vocabulary.items()
+        }
+
+    derived = data.derived
+    assert derived is not None
+    assert by_term(derived.postings) == by_term(scratch.postings)
+    np.testing.assert_array_equal(derived.postings.lengths, scratch.postings.lengths)
+    assert derived.words == scratch.words
+    for got, wanted in [
+        (derived.holders.tokens, scratch.holders.tokens),
+        (derived.holders.spelling, scratch.holders.spelling),
+    ]:
+        assert dict(zip(*got, strict=True)) == dict(zip(*wanted, strict=True))
 
 
 def test_sidecar_change_updates_the_artist_shown(work: Workspace, opened: Retriever) -> None:
@@ -352,7 +398,8 @@ def assert_rebuilt_and_right(work: Workspace, model: CachedEncoder) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("max_words", 159), ("chunker_version", 999), ("model", "other-model")]
+    ("key", "value"),
+    [("max_words", 159), ("chunker_version", 999), ("model", "other-model"), ("format_version", 3)],
 )
 def test_edited_manifest_spec_is_refused_and_rebuilt(
     work: Workspace, model: CachedEncoder, key: str, value: object
@@ -390,13 +437,13 @@ def remove_folder(path: Path) -> None:
 DAMAGE: dict[str, tuple[str, Callable[[Path], object]]] = {
     "vectors.npy truncated": ("segment/vectors.npy", truncate),
     "vectors.npy flipped": ("segment/vectors.npy", flip_a_byte),
-    "checksums.json garbage": ("segment/checksums.json", garbage),
+    "postings.npz garbage": ("postings.npz", garbage),
     "manifest.json truncated": ("manifest.json", truncate),
-    "passages.json flipped": ("segment/passages.json", flip_a_byte),
+    "passages.json flipped": ("passages.json", flip_a_byte),
     "vectors.npy missing": ("segment/vectors.npy", Path.unlink),
     "sentence_vectors.npy truncated": ("segment/sentence_vectors.npy", truncate),
     "segment missing": ("segment", remove_folder),
-    "terms.npz garbage": ("segment/terms.npz", garbage),
+    "words.json missing": ("words.json", Path.unlink),
 }
 
 
@@ -419,6 +466,25 @@ def test_damaged_index_is_detected_and_rebuilt(
     with pytest.raises(store.IndexMismatch):
         store.load(work.index_dir, build_spec(work.settings, model))
     assert_rebuilt_and_right(work, model)
+
+
+@pytest.mark.parametrize("name", ["terms.npy", "words.json"])
+def test_a_damaged_segment_term_or_word_file_is_written_again_when_read(
+    work: Workspace, model: CachedEncoder, name: str
+) -> None:
+    from retrieval import segments
+
+    damaged = first_segment(work.index_dir)
+    garbage(damaged / name)
+    # Not read to open or update (the generation holds the merged postings and words):
+    # read when a generation is made again from the segments, here after its manifest broke.
+    truncate(current_generation(work.index_dir) / "manifest.json")
+
+    retriever = Retriever.open(work.settings, encoder=model, index_dir=work.index_dir)
+
+    segments.read_pieces(damaged, segments.checksums(damaged))  # whole again
+    assert_derived_as_from_scratch(retriever.index.snapshot.data)
+    assert answers(retriever) == work.expected
 
 
 @pytest.mark.parametrize("pointer", ["gen-doesnotexist", "", "../.."])
@@ -572,6 +638,7 @@ def test_an_update_writes_only_the_new_story_and_a_removal_writes_none(
         k: v for k, v in added.items() if k in segment_times(work.index_dir)
     }
     assert [h.story.story_id for h in opened.search(QUESTIONS[1], k=1).hits] == [OSKAR]
+    assert_derived_as_from_scratch(opened.index.snapshot.data)
 
 
 def test_batched_calibration_is_the_one_question_at_a_time_bar(
@@ -611,25 +678,38 @@ def test_a_cold_open_reads_no_text_of_an_indexed_unchanged_story(
     assert stories[OSKAR].text.strip()  # changed: read again
 
 
-def test_loading_takes_the_term_counts_from_the_segments(
-    work: Workspace, model: CachedEncoder
-) -> None:
+def test_opening_analyses_and_folds_no_passage_again(work: Workspace, model: CachedEncoder) -> None:
     from retrieval import lexical
+    from retrieval.artists import ArtistMatcher
     from retrieval.snapshot import make_snapshot
+    from retrieval.spelling import Speller
 
     lexical._terms.clear()
     data = store.load(work.index_dir, build_spec(work.settings, model))
-    stored = dict(lexical._terms)
-    assert len(stored) == len(STORIES)
 
     snapshot = make_snapshot(data, model)
 
-    assert lexical._terms == stored  # nothing analysed again
+    assert lexical._terms == {}  # the generation's merged postings were read: nothing analysed
     whole = lexical.LexicalIndex(
         [lexical.indexed_text(p.text, snapshot.stories[p.story_id]) for p in data.passages]
     )
-    terms = whole.analyze(QUESTIONS[0])
-    np.testing.assert_array_equal(snapshot.lexical.scores(terms), whole.scores(terms))
+    for question in QUESTIONS:
+        terms = whole.analyze(question)
+        np.testing.assert_array_equal(snapshot.lexical.scores(terms), whole.scores(terms))
+    # The stored words are exactly those the matcher and the speller fold from the passages.
+    lexicon = model.lexicon()
+    matcher = ArtistMatcher(
+        data.stories,
+        vocabulary={w for p in data.passages for w in p.text.lower().split()},
+        lexicon=lexicon,
+    )
+    assert snapshot.matcher._vocabulary == matcher._vocabulary
+    assert snapshot.matcher._lexicon == matcher._lexicon
+    letters = {w for p in data.passages for w in re.findall(r"[^\W\d_]+", p.text.lower())}
+    names = {w for s in data.stories for n in s.names for w in re.findall(r"[^\W\d_]+", n.lower())}
+    speller = Speller(letters | names, lexicon)
+    assert snapshot.speller._known == speller._known
+    assert snapshot.speller._buckets == speller._buckets
 
 
 class QuerySpy(CountingEncoder):

@@ -75,3 +75,11 @@ def test_an_index_merged_from_stories_is_the_index_of_all_their_passages() -> No
         terms = whole.analyze(question)
         np.testing.assert_array_equal(merged.scores(terms), whole.scores(terms))
         assert [merged.idf(t) for t in terms] == [whole.idf(t) for t in terms]
+
+
+def test_the_stopwords_are_bm25s_english_ones() -> None:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    from retrieval import lexical
+
+    assert tuple(STOPWORDS_EN) == lexical.STOPWORDS_EN
