@@ -644,7 +644,7 @@ def test_an_update_writes_only_the_new_story_and_a_removal_writes_none(
 def test_batched_calibration_is_the_one_question_at_a_time_bar(
     opened: Retriever, tmp_path: Path
 ) -> None:
-    from retrieval import relevance
+    from retrieval import calibration, relevance
     from retrieval import vectors as faiss_index
 
     snapshot, settings = opened.index.snapshot, opened.index.settings
@@ -652,11 +652,11 @@ def test_batched_calibration_is_the_one_question_at_a_time_bar(
     scores = []
     for question, vector in zip(relevance.background_questions(), vectors, strict=True):
         _, ids = faiss_index.search(snapshot.data.faiss, vector, settings.candidates)
-        scores.append(relevance._null_score(snapshot, settings, question, vector, ids))
+        scores.append(relevance.null_score(snapshot, settings, question, vector, ids))
     unrelated = np.array([s for s in scores if not np.isnan(s)])
     expected = min(relevance.MAX_THRESHOLD, float(np.quantile(unrelated, settings.null_quantile)))
 
-    bar = relevance.calibrate(snapshot, settings, opened.index.encoder, tmp_path / "absent")
+    bar = calibration.calibrate(snapshot, settings, opened.index.encoder, tmp_path / "absent")
 
     assert bar == pytest.approx(expected, abs=1e-6)
 
