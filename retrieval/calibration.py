@@ -19,6 +19,7 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from retrieval import relevance
 from retrieval import vectors as faiss_index
 from retrieval.embedding import Encoder
 from retrieval.files import write_json_atomic
+from retrieval.lexical import Analyzer
 from retrieval.settings import RetrievalSettings
 from retrieval.snapshot import Snapshot
 
@@ -154,14 +156,23 @@ def _bar(snapshot: Snapshot, settings: RetrievalSettings, state: NullState) -> f
     questions = relevance.background_questions()
     unrelated = [
         float(state.score[q])
-        for q, question in enumerate(questions)
+        for q, (question, terms) in enumerate(zip(questions, _question_terms(), strict=True))
         if state.best[q] >= 0
-        and relevance.coverage(snapshot, question, snapshot.indexed_text(int(state.best[q])))
+        and relevance.coverage(
+            snapshot, question, snapshot.indexed_text(int(state.best[q])), terms=terms
+        )
         < settings.min_coverage
     ]
     if not unrelated:
         return relevance.MAX_THRESHOLD
     return min(relevance.MAX_THRESHOLD, float(np.quantile(unrelated, settings.null_quantile)))
+
+
+@cache
+def _question_terms() -> tuple[list[str], ...]:
+    """The background questions' search terms (what the lexical index's analysis makes)."""
+    analyze = Analyzer()
+    return tuple(analyze(question) for question in relevance.background_questions())
 
 
 def _write_state(path: Path, key: str, state: NullState) -> None:

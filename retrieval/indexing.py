@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -272,4 +272,4 @@ class _Source:
 
 
 def _with_count(info: StoryInfo, count: int) -> StoryInfo:
-    return StoryInfo(**{**asdict(info), "aliases": info.aliases, "passages": count})
+    return info if info.passages == count else replace(info, passages=count)

@@ -74,7 +74,9 @@ def rank(
         return []
     if whole is not None and settings.named_question_weight > 0:
         weight = settings.named_question_weight
-        both = dense_scores(snapshot, candidates, np.stack([vector, whole]), settings.passage_weight)
+        both = dense_scores(
+            snapshot, candidates, np.stack([vector, whole]), settings.passage_weight
+        )
         dense = (1 - weight) * both[:, 0] + weight * both[:, 1]
     else:
         dense = dense_scores(snapshot, candidates, vector, settings.passage_weight)

@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -88,14 +89,17 @@ def relevance(snapshot: Snapshot, passage_ids: np.ndarray, vector: np.ndarray) -
     return dense_scores(snapshot, passage_ids, vector, RELEVANCE_PASSAGE_WEIGHT)
 
 
-def coverage(snapshot: Snapshot, question: str, text: str) -> float:
+def coverage(
+    snapshot: Snapshot, question: str, text: str, *, terms: Sequence[str] | None = None
+) -> float:
     """Share of the question's term weight (idf) that ``text`` contains.
 
     Terms the corpus has never seen count with the highest idf, so a question
-    about things the stories never mention covers little.
+    about things the stories never mention covers little. ``terms``: the question's
+    terms, when already analysed.
     """
     lexical = snapshot.lexical
-    terms = list(dict.fromkeys(lexical.analyze(question)))
+    terms = list(dict.fromkeys(lexical.analyze(question) if terms is None else terms))
     if not terms:
         return 0.0
     present = set(lexical.analyze(text))
