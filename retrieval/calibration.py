@@ -19,7 +19,7 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -159,7 +159,11 @@ def _bar(snapshot: Snapshot, settings: RetrievalSettings, state: NullState) -> f
         for q, (question, terms) in enumerate(zip(questions, _question_terms(), strict=True))
         if state.best[q] >= 0
         and relevance.coverage(
-            snapshot, question, snapshot.indexed_text(int(state.best[q])), terms=terms
+            snapshot,
+            question,
+            text := snapshot.indexed_text(int(state.best[q])),
+            terms=terms,
+            present_terms=_text_terms(text),
         )
         < settings.min_coverage
     ]
@@ -171,8 +175,18 @@ def _bar(snapshot: Snapshot, settings: RetrievalSettings, state: NullState) -> f
 @cache
 def _question_terms() -> tuple[list[str], ...]:
     """The background questions' search terms (what the lexical index's analysis makes)."""
-    analyze = Analyzer()
-    return tuple(analyze(question) for question in relevance.background_questions())
+    return tuple(_analyzer()(question) for question in relevance.background_questions())
+
+
+@lru_cache(maxsize=4096)
+def _text_terms(text: str) -> frozenset[str]:
+    """The search terms of a best passage's indexed text (mostly the same after an edit)."""
+    return frozenset(_analyzer()(text))
+
+
+@cache
+def _analyzer() -> Analyzer:
+    return Analyzer()
 
 
 def _write_state(path: Path, key: str, state: NullState) -> None:

@@ -17,6 +17,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -90,19 +91,24 @@ def relevance(snapshot: Snapshot, passage_ids: np.ndarray, vector: np.ndarray) -
 
 
 def coverage(
-    snapshot: Snapshot, question: str, text: str, *, terms: Sequence[str] | None = None
+    snapshot: Snapshot,
+    question: str,
+    text: str,
+    *,
+    terms: Sequence[str] | None = None,
+    present_terms: AbstractSet[str] | None = None,
 ) -> float:
     """Share of the question's term weight (idf) that ``text`` contains.
 
     Terms the corpus has never seen count with the highest idf, so a question
-    about things the stories never mention covers little. ``terms``: the question's
-    terms, when already analysed.
+    about things the stories never mention covers little. ``terms`` and
+    ``present_terms``: the question's terms and ``text``'s, when already analysed.
     """
     lexical = snapshot.lexical
     terms = list(dict.fromkeys(lexical.analyze(question) if terms is None else terms))
     if not terms:
         return 0.0
-    present = set(lexical.analyze(text))
+    present = set(lexical.analyze(text)) if present_terms is None else present_terms
     weights = [lexical.idf(t) or lexical.max_idf for t in terms]
     found = sum(w for t, w in zip(terms, weights, strict=True) if t in present)
     return found / sum(weights)
