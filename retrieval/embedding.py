@@ -138,6 +138,7 @@ def max_seq_length(model_dir: Path) -> int:
 
 class TokenCounting:
     _counter: Any
+    _lexicon: frozenset[str] | None = None
 
     def _load_counter(self, tokenizer_json: Path) -> None:
         from tokenizers import Tokenizer
@@ -151,10 +152,13 @@ class TokenCounting:
         return len(self._counter.encode(text).ids)
 
     def lexicon(self) -> frozenset[str]:
-        """Whole words in the model's vocabulary: common words, spelt right."""
-        return frozenset(
-            w for w in self._counter.get_vocab() if w.isalpha() and not w.startswith("#")
-        )
+        """Whole words in the model's vocabulary: common words, spelt right (made once:
+        the same object at every snapshot, so that folding it is cached too)."""
+        if self._lexicon is None:
+            self._lexicon = frozenset(
+                w for w in self._counter.get_vocab() if w.isalpha() and not w.startswith("#")
+            )
+        return self._lexicon
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from retrieval.passage_vectors import embed_late, embed_separate
 from retrieval.passages import Passage, join, rows_by_story, sentence_offsets
 from retrieval.results import StoryInfo
 from retrieval.settings import RetrievalSettings
+from retrieval.vectors import empty_rows
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +182,8 @@ def build(
     offsets = sentence_offsets(passages)
     target = _Source(
         passages,
-        np.empty((len(passages), spec.dimension), dtype=np.float32),
-        np.empty((int(offsets[-1]), spec.dimension), dtype=np.float32),
+        empty_rows(len(passages), spec.dimension),
+        empty_rows(int(offsets[-1]), spec.dimension),
         offsets,
     )
     first = 0
@@ -272,4 +273,4 @@ class _Source:
 
 
 def _with_count(info: StoryInfo, count: int) -> StoryInfo:
-    return StoryInfo(**{**asdict(info), "aliases": info.aliases, "passages": count})
+    return info if info.passages == count else replace(info, passages=count)

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict, TypeVar
 
-from retrieval import multilingual, relevance, store
+from retrieval import calibration, multilingual, store
 from retrieval.corpus import Story, StoryCache
 from retrieval.embedding import Encoder, QueryWarming
 from retrieval.indexing import UpdateReport, refresh
@@ -138,7 +138,7 @@ class LiveIndex:
             )
             result = commit()
             if report.touched:
-                self._snapshot = self._calibrated(data)
+                self._snapshot = self._calibrated(data, self._snapshot)
                 self._start_multilingual()
             return result, report
         finally:
@@ -153,7 +153,7 @@ class LiveIndex:
             cache=self._loaded,
         )
         if report.touched:
-            self._snapshot = self._calibrated(data)
+            self._snapshot = self._calibrated(data, self._snapshot)
             self._start_multilingual()
         return report
 
@@ -220,7 +220,9 @@ class LiveIndex:
         except Exception:
             log.exception("multilingual vectors failed; non-English questions stay in English")
 
-    def _calibrated(self, data: store.IndexData) -> Snapshot:
+    def _calibrated(self, data: store.IndexData, previous: Snapshot | None = None) -> Snapshot:
+        """The snapshot of ``data`` with its no-answer bar (updated from ``previous``'s)."""
         snapshot = make_snapshot(data, self.encoder)
-        bar = relevance.calibrate(snapshot, self.settings, self.encoder, self.index_dir)
-        return replace(snapshot, min_dense=bar)
+        return calibration.calibrated(
+            snapshot, self.settings, self.encoder, self.index_dir, previous=previous
+        )

@@ -5,18 +5,19 @@ the best of six passages scores lower than the best of four hundred. So instead
 of one fixed bar, each index is calibrated: a fixed set of general questions
 (``data/background_questions.jsonl``, SQuAD questions about unrelated Wikipedia
 articles) is run against it, and an answer must beat the score that all but
-``1 - null_quantile`` of them reach. The bar is cached next to the index, keyed by
-everything it depends on.
+``1 - null_quantile`` of them reach (computed, cached and updated after an edit by
+:mod:`retrieval.calibration`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import tempfile
 import threading
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -24,15 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from retrieval import store
-from retrieval import vectors as faiss_index
 from retrieval.embedding import Encoder
-from retrieval.files import write_json_atomic
 from retrieval.lexical import ANALYZER_VERSION
 from retrieval.ranking import Ranked, dense_scores
 from retrieval.settings import RetrievalSettings
 from retrieval.snapshot import Snapshot
-
-log = logging.getLogger(__name__)
 
 # Weight of the passage's cosine against its best sentence's when judging relevance.
 RELEVANCE_PASSAGE_WEIGHT = 0.5
@@ -93,57 +90,31 @@ def relevance(snapshot: Snapshot, passage_ids: np.ndarray, vector: np.ndarray) -
     return dense_scores(snapshot, passage_ids, vector, RELEVANCE_PASSAGE_WEIGHT)
 
 
-def coverage(snapshot: Snapshot, question: str, text: str) -> float:
+def coverage(
+    snapshot: Snapshot,
+    question: str,
+    text: str,
+    *,
+    terms: Sequence[str] | None = None,
+    present_terms: AbstractSet[str] | None = None,
+) -> float:
     """Share of the question's term weight (idf) that ``text`` contains.
 
     Terms the corpus has never seen count with the highest idf, so a question
-    about things the stories never mention covers little.
+    about things the stories never mention covers little. ``terms`` and
+    ``present_terms``: the question's terms and ``text``'s, when already analysed.
     """
     lexical = snapshot.lexical
-    terms = list(dict.fromkeys(lexical.analyze(question)))
+    terms = list(dict.fromkeys(lexical.analyze(question) if terms is None else terms))
     if not terms:
         return 0.0
-    present = set(lexical.analyze(text))
+    present = set(lexical.analyze(text)) if present_terms is None else present_terms
     weights = [lexical.idf(t) or lexical.max_idf for t in terms]
     found = sum(w for t, w in zip(terms, weights, strict=True) if t in present)
     return found / sum(weights)
 
 
-# -- calibration ------------------------------------------------------------------------------
-
-
-def calibrate(
-    snapshot: Snapshot, settings: RetrievalSettings, encoder: Encoder, cache_dir: Path
-) -> float:
-    """The no-answer bar of ``snapshot``: from the cache in ``cache_dir``, or computed."""
-    if settings.min_dense is not None:
-        return settings.min_dense  # a fixed bar needs no calibration
-    key = _cache_key(snapshot, settings)
-    path = cache_dir / CACHE_FILE
-    try:
-        cached = json.loads(path.read_text())
-        if cached.get("key") == key:
-            return float(cached["min_dense"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    questions = background_questions()
-    vectors = background_vectors(settings, encoder, cache_dir)
-    _, found = faiss_index.search_many(snapshot.data.faiss, vectors, settings.candidates)
-    scores = np.array(
-        [
-            _null_score(snapshot, settings, q, v, ids[ids >= 0])
-            for q, v, ids in zip(questions, vectors, found, strict=True)
-        ],
-        dtype=np.float32,
-    )
-    unrelated = scores[~np.isnan(scores)]
-    bar = MAX_THRESHOLD
-    if len(unrelated):
-        bar = min(MAX_THRESHOLD, float(np.quantile(unrelated, settings.null_quantile)))
-    if cache_dir.is_dir():
-        write_json_atomic(path, {"key": key, "min_dense": bar})
-    log.info("no-answer threshold calibrated: dense %.3f", bar)
-    return bar
+# -- the background questions (calibration: retrieval.calibration) -------------------------
 
 
 @cache
@@ -204,7 +175,7 @@ _background: dict[tuple[str, str, str], np.ndarray] = {}
 _background_lock = threading.Lock()
 
 
-def _null_score(
+def null_score(
     snapshot: Snapshot,
     settings: RetrievalSettings,
     question: str,
@@ -221,7 +192,8 @@ def _null_score(
     return float(scores[best])
 
 
-def _cache_key(snapshot: Snapshot, settings: RetrievalSettings) -> str:
+def cache_key(snapshot: Snapshot, settings: RetrievalSettings) -> str:
+    """What the no-answer bar of ``snapshot`` depends on, as one string."""
     background = hashlib.sha256("\n".join(background_questions()).encode()).hexdigest()[:12]
     return json.dumps(
         {

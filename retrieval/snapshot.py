@@ -50,6 +50,9 @@ class Snapshot:
     name_words: frozenset[str] = frozenset()
     # The multilingual view, once its vectors are built (see retrieval.multilingual).
     multilingual: CrossLingual | None = None
+    # Where the background questions' candidates are (retrieval.calibration.NullState), so
+    # that an edit updates the bar instead of searching them all again; None: not known.
+    null_state: object | None = None
 
     def indexed_text(self, passage_id: int) -> str:
         """A passage's text as the lexical index sees it: with its story's names."""

@@ -644,7 +644,7 @@ def test_an_update_writes_only_the_new_story_and_a_removal_writes_none(
 def test_batched_calibration_is_the_one_question_at_a_time_bar(
     opened: Retriever, tmp_path: Path
 ) -> None:
-    from retrieval import relevance
+    from retrieval import calibration, relevance
     from retrieval import vectors as faiss_index
 
     snapshot, settings = opened.index.snapshot, opened.index.settings
@@ -652,11 +652,11 @@ def test_batched_calibration_is_the_one_question_at_a_time_bar(
     scores = []
     for question, vector in zip(relevance.background_questions(), vectors, strict=True):
         _, ids = faiss_index.search(snapshot.data.faiss, vector, settings.candidates)
-        scores.append(relevance._null_score(snapshot, settings, question, vector, ids))
+        scores.append(relevance.null_score(snapshot, settings, question, vector, ids))
     unrelated = np.array([s for s in scores if not np.isnan(s)])
     expected = min(relevance.MAX_THRESHOLD, float(np.quantile(unrelated, settings.null_quantile)))
 
-    bar = relevance.calibrate(snapshot, settings, opened.index.encoder, tmp_path / "absent")
+    bar = calibration.calibrate(snapshot, settings, opened.index.encoder, tmp_path / "absent")
 
     assert bar == pytest.approx(expected, abs=1e-6)
 
@@ -740,3 +740,37 @@ def test_background_vectors_are_kept_beside_the_index(
 
     assert spy.questions == len(relevance.background_questions())  # read, not embedded
     np.testing.assert_array_equal(again, first)
+
+
+def test_the_bar_updated_after_an_edit_is_the_bar_calibrated_from_scratch(
+    tmp_settings: RetrievalSettings, model: CachedEncoder, tmp_path: Path
+) -> None:
+    from retrieval import calibration, relevance
+
+    # The seed and dev stories, with fewer candidates than passages: the update's own path.
+    for path in (ROOT / "eval" / "dev" / "corpus").glob("*.txt"):
+        shutil.copy(path, tmp_settings.corpus_dir / path.name)
+    settings = tmp_settings.model_copy(update={"candidates": 5})
+    retriever = Retriever.open(settings, encoder=model)
+    vectors = relevance.background_vectors(settings, model)
+
+    def assert_as_from_scratch() -> None:
+        snapshot = retriever.index.snapshot
+        state = snapshot.null_state
+        assert isinstance(state, calibration.NullState)
+        assert state.ids.shape[1] == 5  # updated in place, not "every passage a candidate"
+        searched = calibration._searched(snapshot, settings, vectors)
+        assert np.array_equal(state.best, searched.best)
+        assert np.allclose(state.score, searched.score, equal_nan=True)
+        bar = calibration.calibrate(snapshot, settings, model, tmp_path / "absent")
+        assert snapshot.min_dense == pytest.approx(bar, abs=1e-6)
+
+    try:
+        assert_as_from_scratch()
+        (settings.corpus_dir / f"{NEW_ID}.txt").write_text(NEW_STORY, encoding="utf-8")
+        assert retriever.reload().added == (NEW_ID,)
+        assert_as_from_scratch()
+        retriever.remove_story("dev_b")
+        assert_as_from_scratch()
+    finally:
+        retriever.close()
