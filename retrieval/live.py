@@ -113,7 +113,9 @@ class LiveIndex:
     def reload(self) -> UpdateReport:
         """Pick up added, changed and removed stories without a restart (incrementally)."""
         with self._reload_lock:
-            return self._refresh()
+            data, report = self._update()
+            self._serve(data, report)
+            return report
 
     def edit(
         self, overlay: Callable[[list[Story]], list[Story]], commit: Callable[[], T]
@@ -128,34 +130,31 @@ class LiveIndex:
         if not self._reload_lock.acquire(blocking=False):
             raise IndexBusy()
         try:
-            data, report = refresh(
-                self.settings,
-                self.encoder,
-                self.index_dir,
-                previous=self._snapshot.data,
-                cache=self._loaded,
-                overlay=overlay,
-            )
+            data, report = self._update(overlay)
             result = commit()
-            if report.touched:
-                self._snapshot = self._calibrated(data, self._snapshot)
-                self._start_multilingual()
+            self._serve(data, report)
             return result, report
         finally:
             self._reload_lock.release()
 
-    def _refresh(self) -> UpdateReport:
-        data, report = refresh(
+    def _update(
+        self, overlay: Callable[[list[Story]], list[Story]] | None = None
+    ) -> tuple[store.IndexData, UpdateReport]:
+        """The index brought up to the corpus (as ``overlay`` changes it) and saved."""
+        return refresh(
             self.settings,
             self.encoder,
             self.index_dir,
             previous=self._snapshot.data,
             cache=self._loaded,
+            overlay=overlay,
         )
+
+    def _serve(self, data: store.IndexData, report: UpdateReport) -> None:
+        """Searches read ``data`` from now on, if the update changed anything."""
         if report.touched:
             self._snapshot = self._calibrated(data, self._snapshot)
             self._start_multilingual()
-        return report
 
     @property
     def multilingual_building(self) -> bool:
