@@ -28,10 +28,6 @@ PACKAGED_NAMES = frozenset(
 )
 # The precision questions are embedded in (passages are always embedded in float32).
 QueryPrecision = Literal["int8", "float32"]
-# Characters [start, end) of a text.
-Span = tuple[int, int]
-# A part of a text with a vector of its own: the spans of its words (a sentence is one span).
-Part = tuple[Span, ...]
 
 
 class Encoder(Protocol):
@@ -64,30 +60,6 @@ class QueryWarming(Protocol):
 
     def open_query_model(self) -> None:
         """Open what embedding the first question would open (thread-safe, idempotent)."""
-        ...
-
-
-@runtime_checkable
-class PartEncoder(Encoder, Protocol):
-    """An encoder that also gives vectors of parts of a text from the text's own pass
-    (both packaged-model encoders do; the multilingual one does not)."""
-
-    def encode_parts(
-        self,
-        texts: Sequence[str],
-        parts: Sequence[Sequence[Part]],
-        *,
-        queries: bool = False,
-        batch_size: int = 32,
-    ) -> list[np.ndarray]:
-        """Each text's vector and its parts' vectors, from one forward pass of the text.
-
-        Row 0 of the ``i``-th array is ``texts[i]``'s vector (as :meth:`encode`, or
-        :meth:`encode_queries` when ``queries``); row ``1 + j`` is ``parts[i][j]``'s: the
-        mean of the text's token vectors inside the part's spans, so each word is read
-        in the context of the whole text. A part the model's token limit cut off is
-        embedded on its own instead.
-        """
         ...
 
 
@@ -165,49 +137,3 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (L2)."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
-
-
-def pool_parts(
-    tokens: np.ndarray, offsets: Sequence[tuple[int, int]], parts: Sequence[Part]
-) -> np.ndarray:
-    """Each part's vector: the normalised mean of the token vectors inside its spans.
-
-    ``tokens`` are one text's token vectors and ``offsets`` their character spans
-    (special and padding tokens have empty spans and are never part of a part). A part
-    no token falls in (cut off by the token limit) gets a row of zeros.
-    """
-    out = np.zeros((len(parts), tokens.shape[1]), dtype=np.float32)
-    if not parts:
-        return out
-    starts = np.array([a for a, _ in offsets])
-    ends = np.array([b for _, b in offsets])
-    for row, part in enumerate(parts):
-        inside = np.zeros(len(starts), dtype=bool)
-        for start, end in part:
-            inside |= (ends > starts) & (starts < end) & (ends > start)
-        if inside.any():
-            out[row] = tokens[: len(starts)][inside].mean(axis=0)
-    return normalise(out)  # rows of zeros stay zeros
-
-
-def embed_cut_parts(
-    encoder: Encoder,
-    texts: Sequence[str],
-    parts: Sequence[Sequence[Part]],
-    pooled: list[np.ndarray],
-    *,
-    queries: bool,
-) -> list[np.ndarray]:
-    """``pooled`` with every all-zero part row (cut off by the token limit) embedded alone."""
-    missing = [
-        (i, j)
-        for i, rows in enumerate(pooled)
-        for j in range(len(parts[i]))
-        if not rows[1 + j].any()
-    ]
-    if missing:
-        alone = [" ".join(texts[i][a:b] for a, b in parts[i][j]) for i, j in missing]
-        vectors = encoder.encode_queries(alone) if queries else encoder.encode(alone)
-        for (i, j), vector in zip(missing, vectors, strict=True):
-            pooled[i][1 + j] = vector
-    return pooled

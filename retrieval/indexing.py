@@ -22,7 +22,7 @@ from retrieval.corpus import Notices, Story, StoryCache, load_corpus, load_story
 from retrieval.embedding import Encoder
 from retrieval.files import write_json_atomic
 from retrieval.lexical import story_terms
-from retrieval.passage_vectors import embed_late, embed_separate
+from retrieval.passage_vectors import embed_pooled, embed_whole
 from retrieval.passages import Passage, join, rows_by_story, sentence_offsets
 from retrieval.results import StoryInfo
 from retrieval.settings import RetrievalSettings
@@ -65,7 +65,7 @@ def build_spec(settings: RetrievalSettings, encoder: Encoder) -> store.BuildSpec
         max_words=settings.max_words,
         max_tokens=encoder.max_tokens,
         index_type=settings.index_type,
-        sentence_vectors=settings.sentence_vectors,
+        passage_vectors=settings.passage_vectors,
     )
 
 
@@ -167,7 +167,7 @@ def build(
             count_tokens=encoder.count_tokens,
         )
     ]
-    embed = embed_late if spec.sentence_vectors == "late" else embed_separate
+    embed = embed_whole if spec.passage_vectors == "whole" else embed_pooled
     new_vectors, new_sentence_vectors = embed(new_passages, encoder, batch_size, progress)
     new_offsets = sentence_offsets(new_passages)
     new_rows = rows_by_story(new_passages)

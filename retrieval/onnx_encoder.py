@@ -23,16 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.embedding import Part, TokenCounting, embed_cut_parts, normalise, pool_parts
+from retrieval.embedding import TokenCounting, normalise
 
 log = logging.getLogger(__name__)
 
-# 2: the token vectors are a second output, for parts of a text (encode_parts).
-EXPORT_VERSION = 2
+# 3: the sentence vector is the only output (2 also gave each token's, for late chunking).
+EXPORT_VERSION = 3
 MODEL_FILE = "model.onnx"
-# The exported model's outputs: the sentence vector, and each token's (before pooling).
+# The exported model's output: the pooled, normalised sentence vector.
 SENTENCE_OUTPUT = "sentence_embedding"
-TOKEN_OUTPUT = "token_embeddings"
 QUANTISED_FILE = "model.int8.onnx"
 
 
@@ -106,47 +105,6 @@ class OnnxEncoder(TokenCounting):
         if self._query_model != self._passage_model and self._threads > 1:
             self._lanes()
 
-    def encode_parts(
-        self,
-        texts: Sequence[str],
-        parts: Sequence[Sequence[Part]],
-        *,
-        queries: bool = False,
-        batch_size: int = 32,
-    ) -> list[np.ndarray]:
-        """Each text's vector and its parts' (see :meth:`.PartEncoder.encode_parts`).
-
-        Questions (``queries``) go one per call through the query model, on the lanes
-        when there are several, as :meth:`encode_queries` does.
-        """
-        if queries and self._query_model != self._passage_model:
-            session = self._session(self._query_model)  # opens with the first question
-            items = list(zip(texts, parts, strict=True))
-            if self._threads == 1 or len(items) <= 1:
-                pooled = [self._run_parts(session, [t], [p])[0] for t, p in items]
-            else:
-                pool, sessions = self._lanes()
-                lanes = sessions[: len(items)]
-                chunks = [items[i :: len(lanes)] for i in range(len(lanes))]
-                done = list(pool.map(self._parts_lane, lanes, chunks))
-                pooled = [done[i % len(lanes)][i // len(lanes)] for i in range(len(items))]
-        else:
-            model = self._query_model if queries else self._passage_model
-            session = self._session(model)
-            pooled = [np.empty(0)] * len(texts)
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-            for begin in range(0, len(order), batch_size):
-                rows = order[begin : begin + batch_size]
-                batch = self._run_parts(session, [texts[i] for i in rows], [parts[i] for i in rows])
-                for i, result in zip(rows, batch, strict=True):
-                    pooled[i] = result
-        return embed_cut_parts(self, texts, parts, pooled, queries=queries)
-
-    def _parts_lane(
-        self, session: Any, items: Sequence[tuple[str, Sequence[Part]]]
-    ) -> list[np.ndarray]:
-        return [self._run_parts(session, [text], [parts])[0] for text, parts in items]
-
     def _lanes(self) -> tuple[ThreadPoolExecutor, list[Any]]:
         """The lane threads and their single-threaded query sessions, made on first use."""
         with self._opening:
@@ -181,17 +139,6 @@ class OnnxEncoder(TokenCounting):
     def _run(self, session: Any, texts: list[str]) -> np.ndarray:
         vectors = session.run([SENTENCE_OUTPUT], self._feeds(texts)[0])[0]
         return normalise(np.asarray(vectors, dtype=np.float32))
-
-    def _run_parts(
-        self, session: Any, texts: list[str], parts: Sequence[Sequence[Part]]
-    ) -> list[np.ndarray]:
-        feeds, encodings = self._feeds(texts)
-        vectors, tokens = session.run([SENTENCE_OUTPUT, TOKEN_OUTPUT], feeds)
-        whole = normalise(np.asarray(vectors, dtype=np.float32))
-        return [
-            np.vstack([whole[i : i + 1], pool_parts(tokens[i], encoding.offsets, parts[i])])
-            for i, encoding in enumerate(encodings)
-        ]
 
     def _feeds(self, texts: list[str]) -> tuple[dict[str, np.ndarray], list[Any]]:
         encodings = self._tokenizer.encode_batch(texts)
@@ -231,16 +178,14 @@ def export_onnx(model_dir: Path, export_dir: Path) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, *tensors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
             out = self.model(dict(zip(inputs, tensors, strict=True)))
-            sentence = torch.nn.functional.normalize(out["sentence_embedding"], p=2, dim=1)
-            return sentence, out["token_embeddings"]
+            return torch.nn.functional.normalize(out["sentence_embedding"], p=2, dim=1)
 
     export_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=export_dir.parent))
     axes: dict[str, dict[int, str]] = {k: {0: "batch", 1: "tokens"} for k in inputs}
     axes[SENTENCE_OUTPUT] = {0: "batch"}
-    axes[TOKEN_OUTPUT] = {0: "batch", 1: "tokens"}
     try:
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
@@ -249,7 +194,7 @@ def export_onnx(model_dir: Path, export_dir: Path) -> None:
                 tuple(features[k] for k in inputs),
                 str(tmp / "model.onnx"),
                 input_names=inputs,
-                output_names=[SENTENCE_OUTPUT, TOKEN_OUTPUT],
+                output_names=[SENTENCE_OUTPUT],
                 dynamic_axes=axes,
                 opset_version=17,
                 dynamo=False,

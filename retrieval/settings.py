@@ -30,10 +30,10 @@ class RetrievalSettings(BaseModel):
     query_precision: Literal["int8", "float32"] = "int8"
     threads: int = Field(default=2, ge=1, le=64)
     index_type: Literal["flat", "hnsw", "ivf"] = "flat"
-    # Sentence vectors: each sentence embedded on its own ("separate"), or pooled from its
-    # passage's forward pass ("late": about 2x faster builds, but hit@1 on the public slice
-    # 0.8425 -> 0.8215 and on the held-out articles 0.9019 -> 0.8849; see docs/BENCHMARKS.md).
-    sentence_vectors: Literal["separate", "late"] = "separate"
+    # A passage's vector: the mean of its sentences' vectors, weighted by their words
+    # ("pooled": one pass of the model over the text), or the passage embedded whole too
+    # ("whole": a second pass, builds 2.2x slower, no better within noise; docs/BENCHMARKS.md).
+    passage_vectors: Literal["pooled", "whole"] = "pooled"
     max_words: int = Field(default=DEFAULT_MAX_WORDS, ge=20, le=400)
     top_k: int = Field(default=DEFAULT_TOP_K, ge=1, le=20)
     # How dense and lexical scores are fused: weight of the dense score in [0, 1].

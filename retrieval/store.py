@@ -67,7 +67,7 @@ class BuildSpec:
     max_words: int
     max_tokens: int
     index_type: str
-    sentence_vectors: str = "separate"
+    passage_vectors: str = "pooled"
     chunker_version: int = CHUNKER_VERSION
     format_version: int = FORMAT_VERSION
     libraries: dict[str, str] = field(default_factory=lambda: library_versions())

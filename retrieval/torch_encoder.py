@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.embedding import Part, TokenCounting, embed_cut_parts, pool_parts
+from retrieval.embedding import TokenCounting
 
 
 class TorchEncoder(TokenCounting):
@@ -38,31 +38,3 @@ class TorchEncoder(TokenCounting):
     def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
         """Embed questions: the same float32 model as passages."""
         return self.encode(texts, batch_size=batch_size)
-
-    def encode_parts(
-        self,
-        texts: Sequence[str],
-        parts: Sequence[Sequence[Part]],
-        *,
-        queries: bool = False,
-        batch_size: int = 32,
-    ) -> list[np.ndarray]:
-        """Each text's vector and its parts' (see :meth:`.PartEncoder.encode_parts`)."""
-        if not texts:
-            return []
-        whole = self.encode(texts, batch_size=batch_size)
-        tokens = self._model.encode(
-            list(texts),
-            batch_size=batch_size,
-            output_value="token_embeddings",
-            convert_to_numpy=False,
-            show_progress_bar=False,
-        )
-        offsets = self._model.tokenizer(
-            list(texts), return_offsets_mapping=True, truncation=True, max_length=self.max_tokens
-        )["offset_mapping"]
-        pooled = [
-            np.vstack([whole[i : i + 1], pool_parts(np.asarray(t, dtype=np.float32), o, p)])
-            for i, (t, o, p) in enumerate(zip(tokens, offsets, parts, strict=True))
-        ]
-        return embed_cut_parts(self, texts, parts, pooled, queries=queries)

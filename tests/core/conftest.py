@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from retrieval import RetrievalSettings
-from retrieval.embedding import Encoder, Part
+from retrieval.embedding import Encoder
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_DIR = ROOT / "corpus"
@@ -45,17 +45,6 @@ class CountingEncoder:
         self.texts.extend(texts)
         return self.inner.encode(texts, batch_size=batch_size)
 
-    def encode_parts(
-        self,
-        texts: Sequence[str],
-        parts: Sequence[Sequence[Part]],
-        *,
-        queries: bool = False,
-        batch_size: int = 32,
-    ) -> list[np.ndarray]:
-        self.texts.extend(texts)  # each text is one forward pass, its parts included
-        return self.inner.encode_parts(texts, parts, queries=queries, batch_size=batch_size)
-
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
 
@@ -78,35 +67,12 @@ class CachedEncoder:
         self.max_tokens = inner.max_tokens
         self._vectors: dict[str, np.ndarray] = {}
         self._query_vectors: dict[str, np.ndarray] = {}
-        self._parts: dict[str, np.ndarray] = {}  # by text, parts and query path
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         return self._cached(self._vectors, self.inner.encode, texts, batch_size)
 
     def encode_queries(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
         return self._cached(self._query_vectors, self.inner.encode_queries, texts, batch_size)
-
-    def encode_parts(
-        self,
-        texts: Sequence[str],
-        parts: Sequence[Sequence[Part]],
-        *,
-        queries: bool = False,
-        batch_size: int = 32,
-    ) -> list[np.ndarray]:
-        keys = [repr((text, tuple(p), queries)) for text, p in zip(texts, parts, strict=True)]
-        first = {key: i for i, key in reversed(list(enumerate(keys)))}
-        todo = [first[key] for key in dict.fromkeys(keys) if key not in self._parts]
-        if todo:
-            done = self.inner.encode_parts(
-                [texts[i] for i in todo],
-                [parts[i] for i in todo],
-                queries=queries,
-                batch_size=batch_size,
-            )
-            for i, rows in zip(todo, done, strict=True):
-                self._parts[keys[i]] = rows
-        return [self._parts[key].copy() for key in keys]
 
     def _cached(
         self,

@@ -88,6 +88,13 @@ def assert_nothing_embedded_from(spy: CountingEncoder, *unchanged: str) -> None:
             assert embedded not in text, f"re-embedded an unchanged story: {embedded[:60]!r}"
 
 
+def assert_embedded(spy: CountingEncoder, passages: Sequence[str]) -> None:
+    """Every word of every passage went through the model (in its sentences)."""
+    for passage in passages:
+        covered = {word for text in spy.texts if text in passage for word in text.split()}
+        assert set(passage.split()) <= covered, f"not embedded: {passage[:60]!r}"
+
+
 def stored_passages(
     index_dir: Path, settings: RetrievalSettings, model: Encoder, story_id: str
 ) -> list[str]:
@@ -158,7 +165,7 @@ def test_first_open_builds_and_second_open_embeds_nothing(
     for story in first.stories:
         passages = stored_passages(index_dir, tmp_settings, model, story.story_id)
         assert len(passages) == story.passages > 0
-        assert set(passages) <= set(first_spy.texts)
+        assert_embedded(first_spy, passages)
 
     second_spy = CountingEncoder(model)
     second = Retriever.open(tmp_settings, encoder=second_spy, index_dir=index_dir)
@@ -227,7 +234,7 @@ def test_added_story_is_the_only_one_embedded(
     assert not report.rebuilt
     assert_nothing_embedded_from(spy, *STORIES.values())
     passages = stored_passages(work.index_dir, work.settings, model, NEW_ID)
-    assert set(passages) <= set(spy.texts)
+    assert_embedded(spy, passages)
     story = retriever.story(NEW_ID)
     assert story is not None and story.passages == len(passages) == report.embedded_passages
     top = retriever.search("Who sings in The Night Market?").hits[0]
@@ -256,7 +263,7 @@ def test_changed_story_is_the_only_one_embedded(
     assert not report.rebuilt
     assert_nothing_embedded_from(spy, STORIES[MIRELA])
     passages = stored_passages(work.index_dir, work.settings, model, OSKAR)
-    assert set(passages) <= set(spy.texts)
+    assert_embedded(spy, passages)
     assert report.embedded_passages == len(passages)
     hits = retriever.search("What was Oskar Lind's solo record called?", k=3).hits
     assert any("Salt Lines" in h.text for h in hits)
@@ -295,7 +302,7 @@ def test_add_change_and_remove_in_one_update(
     retriever, report = update(work, opened, spy, "reload")
 
     assert (report.added, report.changed, report.removed) == ((NEW_ID,), (MIRELA,), (OSKAR,))
-    assert set(stored_passages(work.index_dir, work.settings, model, NEW_ID)) <= set(spy.texts)
+    assert_embedded(spy, stored_passages(work.index_dir, work.settings, model, NEW_ID))
     story = retriever.story(MIRELA)
     assert story is not None and "Mira" in story.names
     assert_derived_as_from_scratch(retriever.index.snapshot.data)
@@ -380,7 +387,7 @@ def test_different_max_words_rebuilds_everything(work: Workspace, model: CachedE
 
     assert report.rebuilt
     assert report.embedded_passages == len(data.passages)
-    assert {p.text for p in data.passages} <= set(spy.texts)
+    assert_embedded(spy, [p.text for p in data.passages])
     assert all(p.words <= 30 for p in data.passages)
     with pytest.raises(store.IndexMismatch, match="max_words"):
         store.load(work.index_dir, build_spec(work.settings, model))
@@ -392,7 +399,7 @@ def assert_rebuilt_and_right(work: Workspace, model: CachedEncoder) -> None:
     retriever = Retriever.open(work.settings, encoder=spy, index_dir=work.index_dir)
     for story in retriever.stories:
         passages = stored_passages(work.index_dir, work.settings, model, story.story_id)
-        assert set(passages) <= set(spy.texts)
+        assert_embedded(spy, passages)
     assert answers(retriever) == work.expected
     store.load(work.index_dir, build_spec(work.settings, model))  # valid again
 
@@ -595,22 +602,41 @@ def test_the_one_off_model_export_is_known_in_advance(
     assert not export_needed(prepared)
 
 
-def test_late_sentence_vectors_come_from_the_passages_own_pass(
+def test_a_passage_vector_is_the_mean_of_its_sentences_by_words(
     tmp_settings: RetrievalSettings, model: CachedEncoder
 ) -> None:
-    late = tmp_settings.model_copy(update={"sentence_vectors": "late"})
     spy = CountingEncoder(model)
 
-    data, report = refresh(late, spy, late.data_dir / "index")
+    data, report = refresh(tmp_settings, spy, tmp_settings.data_dir / "index")
 
     assert report.embedded_passages == len(data.passages)
-    assert spy.texts == [p.text for p in data.passages]  # no sentence embedded on its own
-    assert data.sentence_vectors.shape[0] == data.sentence_offsets[-1]
-    np.testing.assert_allclose(np.linalg.norm(data.sentence_vectors, axis=1), 1.0, atol=1e-5)
-    stored = store.load(late.data_dir / "index", build_spec(late, model))
-    assert stored.spec.sentence_vectors == "late"
-    with pytest.raises(store.IndexMismatch, match="sentence_vectors"):
-        store.load(late.data_dir / "index", build_spec(tmp_settings, model))
+    offsets = data.sentence_offsets
+    for row, passage in enumerate(data.passages):
+        texts = [s.of(passage.text) for s in passage.sentences]
+        assert texts and set(texts) <= set(spy.texts)
+        if len(texts) > 1:  # one pass over the words: the passage itself is not embedded
+            assert passage.text not in spy.texts
+        words = np.array([len(t.split()) for t in texts], dtype=np.float32)
+        mean = words @ data.sentence_vectors[offsets[row] : offsets[row + 1]]
+        np.testing.assert_allclose(data.vectors[row], mean / np.linalg.norm(mean), atol=1e-5)
+
+
+def test_whole_passage_vectors_are_an_index_of_their_own(
+    tmp_settings: RetrievalSettings, model: CachedEncoder
+) -> None:
+    whole = tmp_settings.model_copy(update={"passage_vectors": "whole"})
+    spy = CountingEncoder(model)
+
+    data, _ = refresh(whole, spy, whole.data_dir / "index")
+
+    assert {p.text for p in data.passages} <= set(spy.texts)
+    np.testing.assert_allclose(
+        data.vectors, model.encode([p.text for p in data.passages]), atol=1e-5
+    )
+    stored = store.load(whole.data_dir / "index", build_spec(whole, model))
+    assert stored.spec.passage_vectors == "whole"
+    with pytest.raises(store.IndexMismatch, match="passage_vectors"):
+        store.load(whole.data_dir / "index", build_spec(tmp_settings, model))
 
 
 def segment_times(index_dir: Path) -> dict[str, int]:
