@@ -63,7 +63,8 @@ def open_with_progress(
     ):
 
         def report(done: int, total: int) -> None:
-            bar.total = total
+            if bar.total != total:  # embedding starts: time the rate (and the estimate) from here
+                bar.reset(total=total)
             bar.update(done - bar.n)
 
         return Retriever.open(

@@ -167,6 +167,8 @@ def build(
             count_tokens=encoder.count_tokens,
         )
     ]
+    if progress is not None and new_passages:
+        progress(0, len(new_passages))  # the total, as soon as the stories are split
     embed = embed_whole if spec.passage_vectors == "whole" else embed_pooled
     new_vectors, new_sentence_vectors = embed(new_passages, encoder, batch_size, progress)
     new_offsets = sentence_offsets(new_passages)

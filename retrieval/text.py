@@ -144,10 +144,15 @@ def _lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
+_LAST_WORD = re.compile(r"(\w+)$")
+_LONGEST_ABBREVIATION = max(map(len, _ABBREVIATIONS))
+
+
 def _is_abbreviation(line: str, dot: int) -> bool:
     if line[dot] != ".":
         return False
-    word = re.search(r"(\w+)$", line[:dot])
+    # Only the word before the dot matters: looking further back made a long line quadratic.
+    word = _LAST_WORD.search(line, max(0, dot - _LONGEST_ABBREVIATION - 1), dot)
     if word is None:
         return False
     token = word.group(1)

@@ -589,7 +589,8 @@ def test_build_progress_counts_passages(
     passages = sum(story.passages for story in retriever.stories)
     sentences = int(retriever.index.snapshot.data.sentence_vectors.shape[0])
     assert passages < sentences  # what the bar counted before: passages and sentences
-    assert reports and reports[-1] == (passages, passages)
+    assert reports[0] == (0, passages)  # the total (and the bar) before the first embedding
+    assert reports[-1] == (passages, passages)
     assert all(total == passages for _, total in reports)
     assert [done for done, _ in reports] == sorted(done for done, _ in reports)
 
