@@ -59,11 +59,12 @@ def open_with_progress(
         click.echo("Preparing the model for this machine (once; about half a minute)…", err=True)
     with (
         logging_redirect_tqdm(),
-        tqdm(unit=" passages", desc="indexing", disable=None, leave=False) as bar,
+        tqdm(unit=" passages", desc="reading stories", disable=None, leave=False) as bar,
     ):
 
         def report(done: int, total: int) -> None:
             if bar.total != total:  # embedding starts: time the rate (and the estimate) from here
+                bar.set_description("indexing", refresh=False)
                 bar.reset(total=total)
             bar.update(done - bar.n)
 

@@ -14,8 +14,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,6 +244,43 @@ def test_added_story_is_the_only_one_embedded(
     assert top.artist == "Amara Okafor"
     # The old stories still answer their questions first.
     assert [hits[0] for hits in answers(retriever)] == [hits[0] for hits in work.expected]
+
+
+class PausedEncoder(CountingEncoder):
+    """The real encoder, held at its first passage embedding until released."""
+
+    def __init__(self, inner: Encoder) -> None:
+        super().__init__(inner)
+        self.embedding = threading.Event()
+        self.release = threading.Event()
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        self.embedding.set()
+        assert self.release.wait(60), "never released"
+        return super().encode(texts, batch_size=batch_size)
+
+
+def test_questions_are_answered_from_the_previous_index_while_a_story_is_embedded(
+    work: Workspace, opened: Retriever, model: CachedEncoder
+) -> None:
+    (work.settings.corpus_dir / f"{NEW_ID}.txt").write_text(NEW_STORY, encoding="utf-8")
+    paused = PausedEncoder(model)
+    opened.index.encoder = paused
+    with ThreadPoolExecutor(1) as pool:
+        reloading = pool.submit(opened.reload)
+        try:
+            assert paused.embedding.wait(60), "the reload never started embedding"
+
+            during = answers(opened)  # the model is busy with the new story meanwhile
+            before_the_new_story = opened.search("Who sings in The Night Market?")
+        finally:
+            paused.release.set()
+        report = reloading.result(60)
+
+    assert during == work.expected
+    assert all(h.story.story_id != NEW_ID for h in before_the_new_story.hits)
+    assert report.added == (NEW_ID,)
+    assert opened.search("Who sings in The Night Market?").hits[0].story.story_id == NEW_ID
 
 
 @pytest.mark.parametrize("via", ["reload", "reopen"])
