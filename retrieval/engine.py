@@ -32,6 +32,9 @@ EMPTY_QUESTION = "the question has no words to search for"
 # A follow-up leaves the chat's story when another story's passage holds at least this
 # much more of the question's term weight (idf share; see relevance.coverage).
 FOLLOW_UP_COVERAGE_MARGIN = 0.5
+# ... and is about as close in meaning: its relevance at most this much lower. Differences
+# this small are noise for MiniLM (pooled passage vectors moved them by 0.06 either way).
+FOLLOW_UP_RELEVANCE_TIE = 0.05
 
 
 class SearchArgs(TypedDict, total=False):
@@ -235,17 +238,17 @@ class _Scoring:
     def better_elsewhere(self, best: Ranked, everywhere: list[Ranked]) -> bool:
         """Whether another story answers clearly better than ``best``, its story's best.
 
-        Clearly better: at least as close in meaning, and holding much more of the
-        question's term weight (:data:`FOLLOW_UP_COVERAGE_MARGIN`). A follow-up whose words
-        the chat's story lacks and another story holds goes there; one that both answer
-        stays with the chat's story.
+        Clearly better: about as close in meaning (:data:`FOLLOW_UP_RELEVANCE_TIE`), and
+        holding much more of the question's term weight (:data:`FOLLOW_UP_COVERAGE_MARGIN`).
+        A follow-up whose words the chat's story lacks and another story holds goes there;
+        one that both answer stays with the chat's story.
         """
         passages = self.snapshot.data.passages
         story = passages[best.passage_id].story_id
         other = next((r for r in everywhere if passages[r.passage_id].story_id != story), None)
         if other is None or not self._relevant(other):
             return False
-        closer = self._relevance(other) >= self._relevance(best)
+        closer = self._relevance(other) >= self._relevance(best) - FOLLOW_UP_RELEVANCE_TIE
         gain = self._coverage(other) - self._coverage(best)
         return closer and gain >= FOLLOW_UP_COVERAGE_MARGIN
 
