@@ -191,8 +191,9 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         if len(passages) != manifest["passages"] or offsets[-1] != manifest["sentences"]:
             raise IndexMismatch("index files disagree on the number of passages")
         # Each segment's vectors are read straight into their rows: one copy in memory.
-        vectors = np.empty((len(passages), spec.dimension), dtype=np.float32)
-        sentence_vectors = np.empty((int(offsets[-1]), spec.dimension), dtype=np.float32)
+        # Ordinary pages: finding huge pages for them can mean compacting memory first.
+        vectors = faiss_index.empty_rows(len(passages), spec.dimension)
+        sentence_vectors = faiss_index.empty_rows(int(offsets[-1]), spec.dimension)
         rows = rows_by_story(passages)
         for story_id, key, sums in manifest["segments"]:
             ids = rows.get(story_id, [])
