@@ -137,17 +137,17 @@ class OnnxEncoder(TokenCounting):
         return session
 
     def _run(self, session: Any, texts: list[str]) -> np.ndarray:
-        vectors = session.run([SENTENCE_OUTPUT], self._feeds(texts)[0])[0]
+        vectors = session.run([SENTENCE_OUTPUT], self._feeds(texts))[0]
         return normalise(np.asarray(vectors, dtype=np.float32))
 
-    def _feeds(self, texts: list[str]) -> tuple[dict[str, np.ndarray], list[Any]]:
+    def _feeds(self, texts: list[str]) -> dict[str, np.ndarray]:
         encodings = self._tokenizer.encode_batch(texts)
         feeds = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
-        return {k: feeds[k] for k in self._inputs}, encodings
+        return {k: feeds[k] for k in self._inputs}
 
 
 def _open_session(model: Path, threads: int) -> Any:
