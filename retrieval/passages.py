@@ -58,6 +58,7 @@ class PassageTable(Sequence[Passage]):
         self._offsets = self.sentence_offsets.tolist()
         self._spans = spans
         self._made: list[Passage | None] = [None] * len(texts)
+        self._rows: dict[str, list[int]] | None = None  # rows_by_story, made once
 
     def __len__(self) -> int:
         return len(self._made)
@@ -156,12 +157,17 @@ _COLUMNS = ("story_id", "index", "text", "start", "end", "sentences", "spans")
 
 
 def rows_by_story(passages: Sequence[Passage]) -> dict[str, list[int]]:
-    """The positions of each story's passages in ``passages``, in order."""
-    rows: dict[str, list[int]] = {}
+    """The positions of each story's passages in ``passages``, in order (do not change it:
+    a table's is made once and shared, as an update asks for it four times)."""
     if isinstance(passages, PassageTable):
-        story_ids: Iterable[str] = passages.story_ids  # without making the passages
-    else:
-        story_ids = (p.story_id for p in passages)
+        if passages._rows is None:  # without making the passages
+            passages._rows = _rows_of(passages.story_ids)
+        return passages._rows
+    return _rows_of(p.story_id for p in passages)
+
+
+def _rows_of(story_ids: Iterable[str]) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
     for row, story_id in enumerate(story_ids):
         rows.setdefault(story_id, []).append(row)
     return rows

