@@ -221,7 +221,7 @@ class LiveIndex:
 
     def _calibrated(self, data: store.IndexData, previous: Snapshot | None = None) -> Snapshot:
         """The snapshot of ``data`` with its no-answer bar (updated from ``previous``'s)."""
-        snapshot = make_snapshot(data, self.encoder)
+        snapshot = make_snapshot(data, self.encoder, previous)
         return calibration.calibrated(
             snapshot, self.settings, self.encoder, self.index_dir, previous=previous
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 from retrieval.text import fold
@@ -84,11 +85,17 @@ def _word(match: re.Match[str], *, shouted: bool) -> NameToken:
     return NameToken(fold(word), match.start(), match.end(), False, capitals)
 
 
+# Stories' names are looked up again for every snapshot (every update): remembered.
+NAMES_REMEMBERED = 8192
+
+
+@lru_cache(maxsize=NAMES_REMEMBERED)
 def key(name: str) -> str:
     """The form a name is looked up by: its tokens' texts, space-separated."""
     return " ".join(t.text for t in tokens(name))
 
 
+@lru_cache(maxsize=NAMES_REMEMBERED)
 def is_initials(name: str) -> bool:
     """Whether ``name`` is only initials: "A. N.", "A.N.", "A N", or a short capital word ("AN").
 

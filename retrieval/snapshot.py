@@ -60,11 +60,14 @@ class Snapshot:
         return indexed_text(passage.text, self.stories[passage.story_id])
 
 
-def make_snapshot(data: store.IndexData, encoder: Encoder) -> Snapshot:
+def make_snapshot(
+    data: store.IndexData, encoder: Encoder, previous: Snapshot | None = None
+) -> Snapshot:
     """The searchable view of ``data`` (lexical index, name matcher, speller), uncalibrated.
 
     The lexical index and the stories' words are those merged when ``data`` was saved
     (:mod:`retrieval.pack`); only data never saved has them computed from its passages.
+    The speller is updated from ``previous``'s, if given (the snapshot this one replaces).
     """
     stories = {info.story_id: info for info in data.stories}
     rows = rows_by_story(data.passages)
@@ -85,7 +88,11 @@ def make_snapshot(data: store.IndexData, encoder: Encoder) -> Snapshot:
         data=data,
         lexical=lexical,
         matcher=ArtistMatcher.folded(data.stories, derived.words.tokens, lexicon),
-        speller=Speller.folded(spelling, lexicon),
+        speller=(
+            previous.speller.updated(spelling, lexicon)
+            if previous is not None
+            else Speller.folded(spelling, lexicon)
+        ),
         stories=stories,
         passages_of={k: np.array(v, dtype=np.int64) for k, v in rows.items()},
         sentence_terms=sentence_terms,

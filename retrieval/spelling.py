@@ -7,6 +7,7 @@ are corrected, so "perfom" becomes "perform" but "beginner" stays "beginner".
 from __future__ import annotations
 
 import re
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -40,11 +41,41 @@ class Speller:
         speller._setup(words, lexicon)
         return speller
 
+    def updated(self, words: frozenset[str], lexicon: frozenset[str]) -> Speller:
+        """The speller :meth:`folded` makes of ``words`` and ``lexicon``, made from this one:
+        only the words added or gone since are placed (an update of squad-scale touches a
+        few hundred of its 70,000 words; placing them all again took 0.08-0.14 s)."""
+        if lexicon != self._lexicon:
+            return Speller.folded(words, lexicon)
+        speller = Speller.__new__(Speller)
+        speller._words, speller._lexicon = words, lexicon
+        speller._known = words | lexicon
+        buckets = speller._buckets = dict(self._buckets)  # lists copied where they change
+        touched: set[tuple[str, int]] = set()
+
+        def bucket(word: str) -> list[str]:
+            key = (word[0], len(word))
+            if key not in touched:
+                touched.add(key)
+                buckets[key] = list(buckets.get(key, ()))
+            return buckets[key]
+
+        for word in self._words - words:
+            bucket(word).remove(word)
+        for word in words - self._words:
+            insort(bucket(word), word)
+        for key in touched:
+            if not buckets[key]:
+                del buckets[key]
+        return speller
+
     def _setup(self, words: frozenset[str], lexicon: frozenset[str]) -> None:
+        self._words, self._lexicon = words, lexicon
         self._known = words | lexicon
-        self._buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+        buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in sorted(words):
-            self._buckets[(word[0], len(word))].append(word)
+            buckets[(word[0], len(word))].append(word)
+        self._buckets = dict(buckets)
 
     def correct(self, text: str) -> str:
         """``text`` with misspelt words replaced; unchanged when nothing needs correcting."""

@@ -778,6 +778,32 @@ def test_opening_analyses_and_folds_no_passage_again(work: Workspace, model: Cac
     assert snapshot.speller._buckets == speller._buckets
 
 
+def test_the_speller_updated_by_an_edit_is_the_speller_made_from_scratch(
+    work: Workspace, opened: Retriever, model: CachedEncoder
+) -> None:
+    from retrieval.snapshot import make_snapshot
+
+    def assert_as_from_scratch() -> None:
+        updated = opened.index.snapshot.speller
+        scratch = make_snapshot(opened.index.snapshot.data, model).speller
+        assert updated._known == scratch._known
+        assert updated._buckets == scratch._buckets
+
+    (work.settings.corpus_dir / f"{NEW_ID}.txt").write_text(NEW_STORY, encoding="utf-8")
+    opened.reload()
+
+    assert_as_from_scratch()
+    # A word only the new story holds is corrected towards it.
+    assert opened.search("under a flyovr").corrected == "under a flyover"
+
+    (work.settings.corpus_dir / f"{MIRELA}.txt").unlink()
+    (work.settings.corpus_dir / f"{NEW_ID}.txt").unlink()
+    opened.reload()
+
+    assert_as_from_scratch()
+    assert opened.search("under a flyovr").corrected is None  # gone with its story
+
+
 class QuerySpy(CountingEncoder):
     """The real encoder, counting the questions embedded."""
 
