@@ -1,12 +1,30 @@
-"""Atomic file writes: a temporary file in the same folder, fsynced, then renamed."""
+"""Atomic file writes (a temporary file in the same folder, fsynced, then renamed) and
+a lock that lets one process at a time write a folder."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+
+LOCK_FILE = "build.lock"
+
+
+@contextlib.contextmanager
+def folder_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory`` (created if need be) so that one process at
+    a time writes it; others wait. The lock goes with the process, even if it is killed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / LOCK_FILE).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def fsync(path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrieval.embedding import Encoder, QueryPrecision, fingerprint, offline, resolve_model
+from retrieval.files import folder_lock
 from retrieval.onnx_encoder import (
     EXPORT_VERSION,
     MODEL_FILE,
@@ -57,11 +58,15 @@ def load_encoder(
     if backend == "torch":
         return TorchEncoder(model_dir, name=model, threads=threads)
     export_dir = _export_dir(model_dir, data_dir)
-    if not (export_dir / MODEL_FILE).is_file():
-        export_onnx(model_dir, export_dir)
-    query_model = export_dir / MODEL_FILE
-    if query_precision == "int8":
-        query_model = export_dir / QUANTISED_FILE
-        if not query_model.is_file():
-            quantise(export_dir / MODEL_FILE, query_model)
+    passage_model = export_dir / MODEL_FILE
+    query_model = export_dir / QUANTISED_FILE if query_precision == "int8" else passage_model
+    if not (passage_model.is_file() and query_model.is_file()):
+        # One process exports and quantises; another starting meanwhile waits and finds
+        # them done (ONNX Runtime's quantiser writes a scratch file beside the model: two
+        # at once broke each other's).
+        with folder_lock(export_dir.parent):
+            if not passage_model.is_file():
+                export_onnx(model_dir, export_dir)
+            if not query_model.is_file():
+                quantise(passage_model, query_model)
     return OnnxEncoder(export_dir, name=model, threads=threads, query_model=query_model)

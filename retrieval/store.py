@@ -21,7 +21,6 @@ not match is rebuilt, never served.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import hashlib
 import json
@@ -29,7 +28,7 @@ import logging
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
@@ -40,7 +39,7 @@ import numpy as np
 from retrieval import lexical, pack, segments, vocabulary
 from retrieval import vectors as faiss_index
 from retrieval.chunking import CHUNKER_VERSION
-from retrieval.files import fsync, write_text_atomic
+from retrieval.files import folder_lock, fsync, write_text_atomic
 from retrieval.passages import Passage, rows_by_story, sentence_offsets
 from retrieval.results import StoryInfo
 
@@ -109,16 +108,9 @@ def library_versions(names: Sequence[str] = _LIBRARIES) -> dict[str, str]:
 # --- persistence ---------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def build_lock(directory: Path) -> Iterator[None]:
+def build_lock(directory: Path) -> contextlib.AbstractContextManager[None]:
     """Hold an exclusive lock on ``directory`` so that one process builds it at a time."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / "build.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return folder_lock(directory)
 
 
 def save(data: IndexData, directory: Path) -> Path:

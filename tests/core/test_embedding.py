@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +64,31 @@ def test_the_int8_copy_is_made_once_next_to_the_export(
 
     assert copies[0].stat().st_mtime_ns == made
     assert not [p for p in copies[0].parent.iterdir() if p.name.startswith(".")]
+
+
+def test_two_processes_opening_the_model_at_once_both_get_it(
+    encoder: Encoder, retrieval_settings: RetrievalSettings, tmp_path: Path
+) -> None:
+    # Two bots (or a bot and `artistbot index`) starting together on a machine where the
+    # int8 copy is not made yet: one makes it, the other waits for it, neither fails.
+    [export] = (retrieval_settings.data_dir / "models").glob(f"*/{QUANTISED_FILE}")
+    fresh = tmp_path / "data" / "models" / export.parent.name
+    shutil.copytree(export.parent, fresh, ignore=shutil.ignore_patterns(QUANTISED_FILE, "*.lock"))
+    settings = retrieval_settings.model_copy(update={"data_dir": tmp_path / "data"})
+    script = (
+        "import sys\n"
+        "from retrieval import RetrievalSettings\n"
+        "from retrieval.models import open_encoder\n"
+        "settings = RetrievalSettings.model_validate_json(sys.argv[1])\n"
+        "print(open_encoder(settings).encode_queries(['who plays the dombra?'])[0][:4].tolist())\n"
+    )
+    command = [sys.executable, "-c", script, settings.model_dump_json()]
+
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in "ab"]
+    outputs = [run.communicate(timeout=300) for run in runs]
+
+    for run, (out, err) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, err.decode()[-2000:]
+    assert outputs[0][0] == outputs[1][0]  # the same vector from the same int8 copy
+    assert (fresh / QUANTISED_FILE).is_file()
+    assert not [p for p in fresh.iterdir() if p.name.startswith((".", "model-"))]
