@@ -87,7 +87,7 @@ def test_two_processes_opening_the_model_at_once_both_get_it(
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in "ab"]
     outputs = [run.communicate(timeout=300) for run in runs]
 
-    for run, (out, err) in zip(runs, outputs, strict=True):
+    for run, (_, err) in zip(runs, outputs, strict=True):
         assert run.returncode == 0, err.decode()[-2000:]
     assert outputs[0][0] == outputs[1][0]  # the same vector from the same int8 copy
     assert (fresh / QUANTISED_FILE).is_file()
