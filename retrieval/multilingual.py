@@ -21,7 +21,7 @@ import os
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -195,7 +195,7 @@ def background_questions() -> tuple[str, ...]:
 def _story_key(data: store.IndexData, story_id: str, encoder: Encoder) -> str:
     """What a story's e5 vectors depend on: its text, how it was split, the model."""
     payload = json.dumps(
-        [asdict(data.spec), data.digests.get(story_id), story_id, encoder.name], sort_keys=True
+        [data.spec.stored(), data.digests.get(story_id), story_id, encoder.name], sort_keys=True
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 

@@ -71,6 +71,15 @@ class BuildSpec:
     format_version: int = FORMAT_VERSION
     libraries: dict[str, str] = field(default_factory=lambda: library_versions())
 
+    def stored(self) -> dict[str, Any]:
+        """The spec as stored and compared (JSON types). An index type rebuilt at every
+        open (:data:`retrieval.vectors.IN_MEMORY`) changes nothing stored: it counts as
+        "flat", so that switching to or from it keeps the index and its segments."""
+        spec = json.loads(json.dumps(asdict(self)))
+        if spec["index_type"] in faiss_index.IN_MEMORY:
+            spec["index_type"] = "flat"
+        return dict(spec)
+
 
 @dataclass(slots=True)
 class IndexData:
@@ -122,7 +131,7 @@ def save(data: IndexData, directory: Path) -> Path:
     removes older generations, unused segments and leftovers of interrupted builds.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    spec = json.loads(json.dumps(asdict(data.spec)))
+    spec = data.spec.stored()
     rows = rows_by_story(data.passages)
     order: list[tuple[str, str, dict[str, str]]] = []
     written: dict[str, segments.Pieces] = {}
@@ -137,7 +146,7 @@ def save(data: IndexData, directory: Path) -> Path:
     generation = directory / f"gen-{uuid.uuid4().hex[:12]}"
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=directory))
     try:
-        if data.spec.index_type != "flat":  # a flat index is rebuilt from the vectors at once
+        if data.spec.index_type not in faiss_index.IN_MEMORY:  # else rebuilt at load, faster
             faiss_index.write(data.faiss, str(tmp / "faiss.index"))
         pack.write(tmp, data.passages, data.derived)
         files = {path.name: _checksum(path) for path in sorted(tmp.iterdir())}
@@ -173,7 +182,7 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         generation = directory / name
         manifest = json.loads((generation / "manifest.json").read_text())
         stored = manifest["spec"]
-        if stored != json.loads(json.dumps(asdict(spec))):
+        if stored != spec.stored():
             raise IndexMismatch(f"index was built with different settings: {_diff(stored, spec)}")
         for file_name, checksum in manifest["files"].items():
             if _checksum(generation / file_name) != checksum:
@@ -200,7 +209,7 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
                 sentence_vectors[offsets[first] : offsets[last]],
             )
         faiss = None
-        if "faiss.index" in manifest["files"]:
+        if "faiss.index" in manifest["files"] and spec.index_type not in faiss_index.IN_MEMORY:
             faiss = faiss_index.read(str(generation / "faiss.index"))
     except IndexMismatch:
         raise
@@ -262,12 +271,12 @@ def _pieces(
 
 def fingerprint(data: IndexData) -> str:
     """A short hash of what an index holds: its build spec and its stories' contents."""
-    payload = json.dumps([asdict(data.spec), sorted(data.digests.items())], sort_keys=True)
+    payload = json.dumps([data.spec.stored(), sorted(data.digests.items())], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def _diff(stored: dict[str, Any], spec: BuildSpec) -> str:
-    wanted = json.loads(json.dumps(asdict(spec)))
+    wanted = spec.stored()
     keys = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
     return ", ".join(keys)
 

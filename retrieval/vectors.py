@@ -1,4 +1,9 @@
-"""FAISS indexes over normalised vectors (inner product = cosine)."""
+"""FAISS indexes over normalised vectors (inner product = cosine).
+
+The index only finds a question's candidate passages; ranking scores them again from
+the float32 vectors (:func:`retrieval.ranking.dense_scores`), so float16 codes cost no
+accuracy that matters there.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,9 @@ HNSW_EF_SEARCH = 96
 # IVF probes a quarter of its lists (at least 16). It suits clustered data such as real
 # text embeddings; on structureless uniform vectors use HNSW.
 IVF_MIN_PROBES = 16
+# Index types rebuilt from the vectors whenever an index is opened (faster than reading
+# them), so nothing about them is stored: switching between them keeps the stored index.
+IN_MEMORY = frozenset({"flat", "fp16"})
 # FAISS threads (OpenMP) for one question's search. Spread over threads, a single query
 # over 19,782 passages took 16 ms instead of 0.8 ms: OpenMP's spinning workers fight the
 # model's for two cores. OpenMP thread counts belong to the calling thread, so builds
@@ -46,6 +54,13 @@ def build_index(vectors: np.ndarray, index_type: str) -> Any:
         index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
         index.hnsw.efSearch = HNSW_EF_SEARCH
+    elif index_type == "fp16" and count:
+        # Every vector scanned, as float16: half the bytes of "flat". A search is bound by
+        # reading them (30 MB at squad-scale, evicted from the cache by the model between
+        # questions): p50 2.5-3.0 ms flat, 1.3-1.6 ms here (docs/BENCHMARKS.md).
+        index = faiss.IndexScalarQuantizer(
+            dimension, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        )
     elif index_type == "ivf" and count >= 1000:
         lists = max(1, min(int(4 * math.sqrt(count)), count // 39))
         index = faiss.IndexIVFFlat(
@@ -53,7 +68,7 @@ def build_index(vectors: np.ndarray, index_type: str) -> Any:
         )
         index.train(vectors)
         index.nprobe = min(lists, max(IVF_MIN_PROBES, lists // 4))
-    else:  # exact; also IVF on a corpus too small to train it
+    else:  # exact; also IVF on a corpus too small to train it, and an empty one
         index = faiss.IndexFlatIP(dimension)
     if count:
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))

@@ -433,6 +433,26 @@ def test_different_max_words_rebuilds_everything(work: Workspace, model: CachedE
     assert store.load(work.index_dir, build_spec(smaller, model)).spec.max_words == 30
 
 
+@pytest.mark.parametrize("index_type", ["flat", "fp16"])
+def test_an_index_scanned_whole_opens_as_either_type_without_embedding(
+    work: Workspace, model: CachedEncoder, index_type: str
+) -> None:
+    settings = work.settings.model_copy(update={"index_type": index_type})
+    spy = CountingEncoder(model)
+
+    retriever = Retriever.open(settings, encoder=spy, index_dir=work.index_dir)
+
+    assert spy.embedded == 0
+    assert (
+        type(retriever.index.snapshot.data.faiss).__name__
+        == {
+            "flat": "IndexFlatIP",
+            "fp16": "IndexScalarQuantizer",
+        }[index_type]
+    )
+    assert answers(retriever) == work.expected
+
+
 def assert_rebuilt_and_right(work: Workspace, model: CachedEncoder) -> None:
     spy = CountingEncoder(model)
     retriever = Retriever.open(work.settings, encoder=spy, index_dir=work.index_dir)

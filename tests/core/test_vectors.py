@@ -67,6 +67,21 @@ def test_flat_returns_the_exact_top_k_with_cosine_scores() -> None:
         assert np.all(np.diff(scores) <= 1e-7)  # best first
 
 
+@pytest.mark.parametrize(
+    "data", [pytest.param(uniform, id="uniform"), pytest.param(clustered, id="clustered")]
+)
+def test_float16_codes_find_the_exact_top_k_as_candidates(data: Dataset) -> None:
+    # The fp16 scan only finds candidates (ranking scores them in float32): its top 5 K
+    # must hold the exact top K, and its scores be within float16's rounding.
+    points, queries = data(5)
+    index = vectors.build_index(points, "fp16")
+
+    for query in queries:
+        scores, ids = vectors.search(index, query, 5 * K)
+        assert set(exact_top(points, query, K).tolist()) <= set(ids.tolist())
+        np.testing.assert_allclose(scores, points[ids] @ query, atol=1e-3)
+
+
 def test_flat_finds_a_stored_vector_first_with_score_one() -> None:
     points, _ = uniform(2)
     index = vectors.build_index(points, "flat")
@@ -122,7 +137,7 @@ def test_ivf_on_a_small_corpus_is_exact() -> None:
         assert ids.tolist() == exact_top(points, query, K).tolist()
 
 
-@pytest.mark.parametrize("index_type", ["flat", "hnsw", "ivf"])
+@pytest.mark.parametrize("index_type", ["flat", "fp16", "hnsw", "ivf"])
 def test_asking_for_more_than_stored_returns_what_is_stored(index_type: str) -> None:
     rng = np.random.default_rng(6)
     points = normalised(rng.standard_normal((7, DIMENSION)))
@@ -134,7 +149,7 @@ def test_asking_for_more_than_stored_returns_what_is_stored(index_type: str) -> 
     assert len(scores) == 7
 
 
-@pytest.mark.parametrize("index_type", ["flat", "hnsw", "ivf"])
+@pytest.mark.parametrize("index_type", ["flat", "fp16", "hnsw", "ivf"])
 def test_empty_index_returns_nothing(index_type: str) -> None:
     index = vectors.build_index(np.empty((0, DIMENSION), dtype=np.float32), index_type)
 
@@ -144,7 +159,7 @@ def test_empty_index_returns_nothing(index_type: str) -> None:
     assert len(scores) == len(ids) == 0
 
 
-@pytest.mark.parametrize("index_type", ["flat", "hnsw", "ivf"])
+@pytest.mark.parametrize("index_type", ["flat", "fp16", "hnsw", "ivf"])
 def test_written_index_reads_back_with_the_same_answers(index_type: str, tmp_path: Path) -> None:
     points, queries = clustered(7)
     index = vectors.build_index(points, index_type)
