@@ -91,21 +91,23 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def open_retriever(
-    settings: Settings, *, progress: bool = False, questions: bool = True
+    settings: Settings, *, progress: bool = False, questions: bool = True, serving: bool = False
 ) -> Retriever:
     """Load (building or updating if needed) the index of the configured corpus.
 
     With ``progress``, a bar counts the passages embedded, with the time left; log lines
     are printed above it, never through it. With ``questions`` (questions follow), the
-    query model opens while the index loads.
+    query model opens while the index loads. ``serving``: a process that answers until
+    it is stopped (the bots, the REPL, the web page), whose index is kept out of garbage
+    collections (see :mod:`retrieval.live`).
     """
     from retrieval import Retriever
 
     if not progress:
-        return Retriever.open(settings.retrieval, warm_queries=questions)
+        return Retriever.open(settings.retrieval, warm_queries=questions, freeze=serving)
     from bot.progress import open_with_progress
 
-    return open_with_progress(settings)
+    return open_with_progress(settings, serving=serving)
 
 
 def open_chat(settings: Settings, retriever: Retriever) -> ChatService:
@@ -170,7 +172,8 @@ def repl(settings: Settings) -> None:
     from bot.repl import Repl
 
     Repl(
-        open_chat(settings, open_retriever(settings, progress=True)), top_k=settings.retrieval.top_k
+        open_chat(settings, open_retriever(settings, progress=True, serving=True)),
+        top_k=settings.retrieval.top_k,
     ).run()
 
 

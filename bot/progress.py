@@ -42,12 +42,17 @@ class Counter:
 
 
 def open_with_progress(
-    settings: Settings, multilingual: Counter | None = None, *, questions: bool = True
+    settings: Settings,
+    multilingual: Counter | None = None,
+    *,
+    questions: bool = True,
+    serving: bool = False,
 ) -> Retriever:
     """Open the index with a bar counting the passages embedded, with the time left.
 
     ``multilingual``, when given, counts the multilingual vectors built afterwards;
-    ``questions``: whether questions follow (the query model opens while the index loads).
+    ``questions``: whether questions follow (the query model opens while the index loads);
+    ``serving``: see :func:`bot.cli.open_retriever`.
     """
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
@@ -73,6 +78,7 @@ def open_with_progress(
             progress=report,
             multilingual_progress=multilingual,
             warm_queries=questions,
+            freeze=serving,
         )
 
 

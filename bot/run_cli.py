@@ -77,7 +77,7 @@ def _run_bots(settings: Settings, tokens: Tokens, *, sync: bool) -> None:
     for secret in (tokens.discord, tokens.telegram):
         if secret:
             protect_token(secret)
-    chat = open_chat(settings, open_retriever(settings, progress=True))
+    chat = open_chat(settings, open_retriever(settings, progress=True, serving=True))
     try:
         asyncio.run(run_bots(settings, chat, tokens, sync=sync))
     except TokenRejected as error:

@@ -30,7 +30,7 @@ def web(settings: Settings, host: str | None, port: int | None) -> None:
     if host or port:
         update = {"host": host or settings.web.host, "port": port or settings.web.port}
         settings = settings.model_copy(update={"web": settings.web.model_copy(update=update)})
-    chat = open_chat(settings, open_retriever(settings, progress=True))
+    chat = open_chat(settings, open_retriever(settings, progress=True, serving=True))
     try:
         asyncio.run(serve(chat, settings, token))
     finally:

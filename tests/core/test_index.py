@@ -6,6 +6,7 @@ private index directory; the shared session index is never touched.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -451,6 +453,31 @@ def test_an_index_scanned_whole_opens_as_either_type_without_embedding(
         }[index_type]
     )
     assert answers(retriever) == work.expected
+
+
+def test_a_serving_index_is_frozen_out_of_collections_and_an_old_snapshot_still_freed(
+    work: Workspace, model: CachedEncoder
+) -> None:
+    settings = work.settings.model_copy(update={"multilingual": "off"})
+    gc.collect()
+    before = gc.get_freeze_count()
+    try:
+        retriever = Retriever.open(settings, encoder=model, index_dir=work.index_dir, freeze=True)
+        assert gc.get_freeze_count() > before
+        old = retriever.index.snapshot
+        kept = [weakref.ref(x) for x in (old.data.passages, old.speller, old.lexical, old.matcher)]
+        del old
+        (settings.corpus_dir / f"{NEW_ID}.txt").write_text(NEW_STORY, encoding="utf-8")
+
+        retriever.reload()
+
+        # Frozen objects are never collected, so a snapshot must go by reference counts.
+        assert [ref() for ref in kept] == [None] * len(kept)
+        collected = {id(o) for o in gc.get_objects()}  # all but the frozen
+        assert id(retriever.index.snapshot.speller) not in collected  # frozen in turn
+        assert [h.story.story_id for h in retriever.search(QUESTIONS[0], k=1).hits]
+    finally:
+        gc.unfreeze()
 
 
 def assert_rebuilt_and_right(work: Workspace, model: CachedEncoder) -> None:
