@@ -55,7 +55,8 @@ def measure_ours(
     result["rss_after_load_mb"] = loaded["rss_after_load_mb"]
     result["first_answer_in_process_s"] = loaded["first_answer_s"]
 
-    retriever = Retriever.open(settings, encoder=encoder)
+    # Opened as the bots open it: its snapshots kept out of garbage collections.
+    retriever = Retriever.open(settings, encoder=encoder, freeze=True)
     # The multilingual vectors build in the background after a fresh index; the figures
     # below are of a bot that has them (as after `artistbot index`), not of both at once.
     retriever.index.wait_multilingual()
