@@ -20,7 +20,7 @@ from retrieval import pack, store, vocabulary
 from retrieval.chunking import split_passages
 from retrieval.corpus import Notices, Story, StoryCache, load_corpus, load_story
 from retrieval.embedding import Encoder
-from retrieval.files import write_json_atomic
+from retrieval.files import folder_lock, write_json_atomic
 from retrieval.lexical import story_terms
 from retrieval.passage_vectors import embed_pooled, embed_whole
 from retrieval.passages import Passage, join, rows_by_story, sentence_offsets
@@ -86,7 +86,7 @@ def refresh(
     added or removed is indexed before its file moves (see :meth:`LiveIndex.edit`).
     """
     spec = build_spec(settings, encoder)
-    with store.build_lock(index_dir):
+    with folder_lock(index_dir):
         if previous is None:
             try:
                 previous = store.load(index_dir, spec)

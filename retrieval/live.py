@@ -11,7 +11,7 @@ searched in English until they are in (:meth:`LiveIndex.wait_multilingual`).
 A long-running bot opens the index with ``freeze=True``: each snapshot, once swapped in,
 is moved out of the cyclic garbage collector's reach (:func:`gc.freeze`). A full
 collection otherwise walks all of its objects, holding the GIL while it does: at
-squad-scale 90-95 ms in the batcher's thread, the event loop stalled meanwhile; 17-20 ms
+squad-scale 74-95 ms in the batcher's thread, the event loop stalled meanwhile; 16-32 ms
 frozen. An old snapshot is still freed when its last search ends (by reference counts:
 it holds no reference cycles).
 """

@@ -20,7 +20,6 @@ not match is rebuilt, never served.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -39,7 +38,7 @@ import numpy as np
 from retrieval import lexical, pack, segments, vocabulary
 from retrieval import vectors as faiss_index
 from retrieval.chunking import CHUNKER_VERSION
-from retrieval.files import folder_lock, fsync, write_text_atomic
+from retrieval.files import fsync, write_text_atomic
 from retrieval.passages import Passage, rows_by_story, sentence_offsets
 from retrieval.results import StoryInfo
 
@@ -117,18 +116,14 @@ def library_versions(names: Sequence[str] = _LIBRARIES) -> dict[str, str]:
 # --- persistence ---------------------------------------------------------------------------
 
 
-def build_lock(directory: Path) -> contextlib.AbstractContextManager[None]:
-    """Hold an exclusive lock on ``directory`` so that one process builds it at a time."""
-    return folder_lock(directory)
-
-
 def save(data: IndexData, directory: Path) -> Path:
     """Write ``data`` as a new generation and make it the current one, atomically.
 
     Only the segments of stories not stored yet are written (see :mod:`retrieval.segments`);
     the generation itself is a manifest naming its segments, and the passages and lexical
-    index merged from them (:mod:`retrieval.pack`). Call it under :func:`build_lock`: it
-    removes older generations, unused segments and leftovers of interrupted builds.
+    index merged from them (:mod:`retrieval.pack`). Call it under the folder's lock
+    (:func:`~retrieval.files.folder_lock`): it removes older generations, unused segments
+    and leftovers of interrupted builds.
     """
     directory.mkdir(parents=True, exist_ok=True)
     spec = data.spec.stored()
