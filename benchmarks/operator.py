@@ -96,7 +96,7 @@ def main(argv: list[str]) -> None:
             retrieval=base.retrieval,
             chat=ChatSettings(feedback_db=db, rate_limit_questions=1000),
         )
-        retriever = Retriever.open(settings.retrieval)
+        retriever = Retriever.open(settings.retrieval, freeze=True)  # as the web page opens it
         questions = QuestionLog(db, b"bench")
         chat = ChatService(retriever, settings, FeedbackStore(db), questions=questions)
         asyncio.run(_fill(chat, questions))

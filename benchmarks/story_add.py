@@ -60,7 +60,7 @@ def main(runs: int = 5) -> None:
             update={"corpus_dir": root / "corpus", "data_dir": root / "data"}
         )
         settings = Settings(retrieval=retrieval, chat=configured.chat)
-        retriever = Retriever.open(retrieval)
+        retriever = Retriever.open(retrieval, freeze=True)  # as the bots open it
         try:
             chat = ChatService(retriever, settings, FeedbackStore(root / "feedback.sqlite3"))
             times = asyncio.run(measure(chat, runs))
