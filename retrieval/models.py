@@ -29,6 +29,17 @@ def open_encoder(settings: RetrievalSettings) -> Encoder:
     )
 
 
+def query_path(settings: RetrievalSettings) -> str:
+    """Which model embeds questions under ``settings``, as one string.
+
+    Question vectors differ between exports (the int8 copy is quantised from each), so
+    caches of them, and of the no-answer bar measured with them, are keyed by this.
+    """
+    if settings.backend != "onnx":
+        return f"{settings.backend}/float32"
+    return f"onnx/{settings.query_precision}/export-v{EXPORT_VERSION}"
+
+
 def export_needed(settings: RetrievalSettings) -> bool:
     """Whether opening the encoder will first export the model to ONNX (once per machine)."""
     if settings.backend != "onnx":

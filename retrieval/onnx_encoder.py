@@ -28,7 +28,8 @@ from retrieval.embedding import TokenCounting, normalise
 log = logging.getLogger(__name__)
 
 # 3: the sentence vector is the only output (2 also gave each token's, for late chunking).
-EXPORT_VERSION = 3
+# 4: attention exported as plain matrix products (see export_onnx).
+EXPORT_VERSION = 4
 MODEL_FILE = "model.onnx"
 # The exported model's output: the pooled, normalised sentence vector.
 SENTENCE_OUTPUT = "sentence_embedding"
@@ -169,7 +170,16 @@ def export_onnx(model_dir: Path, export_dir: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
     log.info("exporting %s to ONNX (once)", model_dir.name)
-    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True).eval()
+    # "eager" attention exports as plain matrix products and a softmax. PyTorch's fused
+    # attention (the default) exports as a longer graph with NaN guards that ONNX Runtime
+    # runs slower on this 2-core Xeon: passages 71 -> 88 a second, an int8 question 2.3
+    # -> 2.0 ms. Passage vectors are the same to 2e-7, so built indices stay valid.
+    model = SentenceTransformer(
+        str(model_dir),
+        device="cpu",
+        local_files_only=True,
+        model_kwargs={"attn_implementation": "eager"},
+    ).eval()
     features = model.preprocess(["an example sentence", "another"])
     inputs = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in features]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval import store
+from retrieval import models, store
 from retrieval.embedding import Encoder
 from retrieval.lexical import ANALYZER_VERSION
 from retrieval.ranking import Ranked, dense_scores
@@ -133,7 +133,7 @@ def background_vectors(
     update is then a batched search and no model call (embedding the 400 questions was
     about 1.5 s of a 3.8 s story removal in a fresh ``artistbot index``).
     """
-    key = (encoder.name, settings.backend, settings.query_precision)
+    key = (encoder.name, models.query_path(settings))
     path = cache_dir / BACKGROUND_VECTORS if cache_dir is not None else None
     stamp = hashlib.sha256(repr((key, background_questions())).encode()).hexdigest()[:16]
     with _background_lock:
@@ -200,7 +200,7 @@ def cache_key(snapshot: Snapshot, settings: RetrievalSettings) -> str:
             "index": store.fingerprint(snapshot.data),
             "background": background,
             "quantile": settings.null_quantile,
-            "queries": [settings.backend, settings.query_precision],
+            "queries": models.query_path(settings),
             "relevance_weight": RELEVANCE_PASSAGE_WEIGHT,
             "cap": MAX_THRESHOLD,
             "candidates": settings.candidates,

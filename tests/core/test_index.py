@@ -774,6 +774,22 @@ def test_batched_calibration_is_the_one_question_at_a_time_bar(
     assert bar == pytest.approx(expected, abs=1e-6)
 
 
+def test_the_cached_bar_is_keyed_by_the_model_that_embeds_questions(
+    opened: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrieval import models, relevance
+
+    snapshot, settings = opened.index.snapshot, opened.index.settings
+    key = relevance.cache_key(snapshot, settings)
+    float32 = settings.model_copy(update={"query_precision": "float32"})
+    assert relevance.cache_key(snapshot, float32) != key
+
+    # A new export quantises a new int8 copy: its question vectors, and so its bar, differ.
+    monkeypatch.setattr(models, "EXPORT_VERSION", models.EXPORT_VERSION + 1)
+
+    assert relevance.cache_key(snapshot, settings) != key
+
+
 def test_a_cold_open_reads_no_text_of_an_indexed_unchanged_story(
     work: Workspace, model: CachedEncoder, tmp_path: Path
 ) -> None:
