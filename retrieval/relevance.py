@@ -144,8 +144,8 @@ def background_vectors(
         vectors = encoder.encode_queries(
             background_questions(), batch_size=settings.encode_batch_size
         )
-    if path is not None and path.parent.is_dir() and not path.is_file():
-        _save_vectors(path, stamp, vectors)  # for the next process
+        if path is not None and path.parent.is_dir():
+            _save_vectors(path, stamp, vectors)  # for the next process (replacing a stale file)
     with _background_lock:
         _background[key] = vectors
     return vectors
@@ -171,7 +171,7 @@ def _save_vectors(path: Path, stamp: str, vectors: np.ndarray) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-_background: dict[tuple[str, str, str], np.ndarray] = {}
+_background: dict[tuple[str, str], np.ndarray] = {}
 _background_lock = threading.Lock()
 
 

@@ -897,6 +897,27 @@ def test_background_vectors_are_kept_beside_the_index(
     np.testing.assert_array_equal(again, first)
 
 
+def test_background_vectors_of_another_question_model_are_replaced_on_disk(
+    work: Workspace, model: CachedEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrieval import models, relevance
+
+    questions = len(relevance.background_questions())
+    relevance._background.clear()
+    relevance.background_vectors(work.settings, model, work.index_dir)
+    # An upgrade's new export: the file on disk is of the old question model.
+    monkeypatch.setattr(models, "EXPORT_VERSION", models.EXPORT_VERSION + 1)
+    relevance._background.clear()
+    spy = QuerySpy(model)
+    relevance.background_vectors(work.settings, spy, work.index_dir)
+    assert spy.questions == questions  # embedded again for the new model
+    relevance._background.clear()  # as the next process
+
+    relevance.background_vectors(work.settings, spy, work.index_dir)
+
+    assert spy.questions == questions  # read from the file, not embedded every start
+
+
 def test_the_bar_updated_after_an_edit_is_the_bar_calibrated_from_scratch(
     tmp_settings: RetrievalSettings, model: CachedEncoder, tmp_path: Path
 ) -> None:
