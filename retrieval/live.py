@@ -217,7 +217,6 @@ class LiveIndex:
                     data,
                     self._e5,
                     self.index_dir,
-                    batch_size=self.settings.encode_batch_size,
                     progress=self._ml_progress,
                 )
                 self.multilingual_result = built

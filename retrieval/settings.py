@@ -64,7 +64,10 @@ class RetrievalSettings(BaseModel):
     min_coverage: float = Field(default=0.75, ge=0.0, le=1.0)
     # Candidates taken from each retriever before fusion.
     candidates: int = Field(default=50, ge=5, le=1000)
-    encode_batch_size: int = Field(default=32, ge=1, le=1024)
+    # Texts per model call when passages and their sentences are embedded. Small batches
+    # run faster on the 2-core Xeon (squad-scale sentences: 36-41 passages a second at 8,
+    # 29 at 32; whole passages 41-43 at 8, 32-34 at 32; docs/BENCHMARKS.md, session 9).
+    encode_batch_size: int = Field(default=8, ge=1, le=1024)
     # Questions in Russian and Kazakh, searched with multilingual-e5 vectors stored beside
     # the MiniLM ones: "on", "off", or "auto" (on while the corpus has at most
     # multilingual_max_passages passages: e5 embeds a passage and its sentences in
