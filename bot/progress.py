@@ -52,7 +52,7 @@ def open_with_progress(
 
     ``multilingual``, when given, counts the multilingual vectors built afterwards;
     ``questions``: whether questions follow (the query model opens while the index loads);
-    ``serving``: see :func:`bot.cli.open_retriever`.
+    ``serving``: see :func:`bot.opening.open_retriever`.
     """
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm

@@ -1,6 +1,6 @@
 """``artistbot telegram``, ``discord`` and ``run``: the bots, started one way.
 
-The core is loaded once (:func:`bot.cli.open_chat`), then every bot whose token is set
+The core is loaded once (:func:`bot.opening.open_chat`), then every bot whose token is set
 runs on one event loop (:func:`bot.runner.run_bots`). Tokens come from the environment
 only, and are kept out of every log line.
 """
@@ -70,8 +70,8 @@ def _run_bots(settings: Settings, tokens: Tokens, *, sync: bool) -> None:
     """
     import asyncio
 
-    from bot.cli import open_chat, open_retriever
     from bot.logsafety import protect_token
+    from bot.opening import open_chat, open_retriever
     from bot.runner import TokenRejected, run_bots
 
     for secret in (tokens.discord, tokens.telegram):

@@ -100,7 +100,7 @@ def log_command(settings: Settings) -> None:
 
 
 def _chat(settings: Settings) -> ChatService:
-    from bot.cli import open_chat, open_retriever
+    from bot.opening import open_chat, open_retriever
 
     # Only adding a story asks a question (who it is about): its model opens then.
     return open_chat(settings, open_retriever(settings, questions=False))

@@ -33,7 +33,7 @@ from retrieval import vectors as faiss_index
 from retrieval.embedding import Encoder
 from retrieval.files import write_json_atomic
 from retrieval.passages import rows_by_story
-from retrieval.snapshot import Snapshot
+from retrieval.snapshot import CrossLingual, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +48,6 @@ MAX_THRESHOLD = 0.82
 MEMORY_STORIES = 256
 _memory: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 _memory_lock = threading.Lock()
-
-
-@dataclass(frozen=True, slots=True)
-class CrossLingual:
-    """What a non-English question is searched with: the e5 view of a snapshot and e5."""
-
-    view: Snapshot  # the snapshot with e5 vectors and the e5 no-answer bar
-    encoder: Encoder
-    seconds: float  # time spent embedding passages for it (0 when all were stored)
 
 
 @dataclass(frozen=True, slots=True)

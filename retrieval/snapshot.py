@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,9 +22,6 @@ from retrieval.passages import rows_by_story
 from retrieval.results import StoryInfo
 from retrieval.spelling import Speller
 from retrieval.text import fold
-
-if TYPE_CHECKING:
-    from retrieval.multilingual import CrossLingual
 
 # Passages whose sentences' search terms are kept, for choosing the best sentence quickly.
 SENTENCE_TERMS_CACHED = 4096
@@ -58,6 +54,16 @@ class Snapshot:
         """A passage's text as the lexical index sees it: with its story's names."""
         passage = self.data.passages[passage_id]
         return indexed_text(passage.text, self.stories[passage.story_id])
+
+
+@dataclass(frozen=True, slots=True)
+class CrossLingual:
+    """What a non-English question is searched with: the e5 view of a snapshot and e5
+    (built by :mod:`retrieval.multilingual`)."""
+
+    view: Snapshot  # the snapshot with e5 vectors and the e5 no-answer bar
+    encoder: Encoder
+    seconds: float  # time spent embedding passages for it (0 when all were stored)
 
 
 def make_snapshot(

@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 @click.pass_obj
 def web(settings: Settings, host: str | None, port: int | None) -> None:
     """Serve the operator page; log in with the token in WEB_ADMIN_TOKEN."""
-    from bot.cli import open_chat, open_retriever
     from bot.logsafety import protect_token
+    from bot.opening import open_chat, open_retriever
     from bot.web.auth import TokenMissing, admin_token
 
     try:

@@ -18,7 +18,8 @@ CLOSED = "127.0.0.1:9"
 START_THEN_REPORT = """
 import sys
 import bot.cli
-bot.cli.open_retriever = lambda settings, **options: None
+import bot.opening
+bot.opening.open_retriever = lambda settings, **options: None
 sys.argv = ["artistbot", sys.argv[1]]
 try:
     bot.cli.main()
