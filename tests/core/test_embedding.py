@@ -52,6 +52,22 @@ def test_a_question_gets_the_same_vector_whatever_it_is_embedded_with(encoder: E
     assert np.array_equal(shuffled, alone)
 
 
+def test_a_passage_gets_its_own_vector_batched_with_texts_of_other_lengths(
+    encoder: Encoder,
+) -> None:
+    # Texts are ordered by word pieces and padded per batch; padding must not leak into a
+    # vector, nor the order into which text gets which vector.
+    story = (SEED_QUESTIONS.parents[2] / "corpus").glob("*.txt")
+    words = " ".join(path.read_text(encoding="utf-8") for path in sorted(story)).split()
+    texts = [" ".join(words[i : i + n]) for i, n in enumerate([3, 180, 40, 1, 90, 12, 250, 7])]
+
+    alone = np.stack([encoder.encode([t])[0] for t in texts])
+    together = encoder.encode(texts, batch_size=3)
+
+    assert np.allclose(together, alone, atol=1e-5)
+    assert (together @ alone.T).argmax(axis=1).tolist() == list(range(len(texts)))
+
+
 def test_the_int8_copy_is_made_once_next_to_the_export(
     encoder: Encoder, retrieval_settings: RetrievalSettings
 ) -> None:
