@@ -127,8 +127,8 @@ class OnnxEncoder(TokenCounting):
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts))
         # Batches of texts of about the same number of word pieces pad least. Ordered by
-        # characters instead, sentences were padded by 22% and passages by 14% on
-        # squad-scale; by word pieces, about 1% (docs/BENCHMARKS.md, session 10).
+        # characters, squad-scale passages were padded by 14% and their sentences (in the
+        # build's runs) by 22%; by word pieces, 0.5% and 2.3% (docs/BENCHMARKS.md).
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for begin in range(0, len(order), batch_size):
             rows = order[begin : begin + batch_size]
