@@ -67,6 +67,8 @@ class RetrievalSettings(BaseModel):
     # Texts per model call when passages and their sentences are embedded. Small batches
     # run faster on the 2-core Xeon (squad-scale sentences: 36-41 passages a second at 8,
     # 29 at 32; whole passages 41-43 at 8, 32-34 at 32; docs/BENCHMARKS.md, session 9).
+    # Still so with batches ordered by word pieces, on the 2-core EPYC (session 10): whole
+    # passages 77 a second at 8, 58-64 at 32; sentences about the same at 8, 16 and 32.
     encode_batch_size: int = Field(default=8, ge=1, le=1024)
     # Questions in Russian and Kazakh, searched with multilingual-e5 vectors stored beside
     # the MiniLM ones: "on", "off", or "auto" (on while the corpus has at most
