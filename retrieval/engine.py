@@ -94,12 +94,18 @@ class Engine:
         """Analyse ``question`` once, against the current snapshot."""
         snapshot = self._current()
         question = question.strip()
+        english = detect(question) == "en"
         # A question that is not in English is searched on the multilingual view, if built.
-        cross = snapshot.multilingual if detect(question) != "en" else None
+        cross = snapshot.multilingual if not english else None
         if cross is not None:
             snapshot = cross.view
         query = (
-            analyse(snapshot, question, without_names=self.settings.rank_without_names)
+            analyse(
+                snapshot,
+                question,
+                without_names=self.settings.rank_without_names,
+                english=english,
+            )
             if has_words(question)
             else None
         )

@@ -154,17 +154,21 @@ class LexicalIndex:
         """
         return {t: self.idf(t) if t in self._vocab else self.max_idf for t in self.analyze(text)}
 
-    def scores(self, terms: list[str]) -> np.ndarray:
-        """BM25 score of every passage for the given terms (a repeated term counts again)."""
+    def scores(self, terms: Sequence[str], weights: Sequence[float] = ()) -> np.ndarray:
+        """BM25 score of every passage for the given terms (a repeated term counts again).
+
+        ``weights``, if given, scale each term's part (one per term; default 1).
+        """
         out = np.zeros(self._size, dtype=np.float32)
         postings = self._postings
-        for term in terms:
+        for at, term in enumerate(terms):
             index = self._vocab.get(term)
             if index is None:
                 continue
             begin, end = postings.starts[index], postings.starts[index + 1]
             rows, tf = postings.rows[begin:end], postings.counts[begin:end]
-            out[rows] += np.float32(self._idf[index]) * tf / (tf + self._norm[rows])
+            idf = self._idf[index] * (weights[at] if weights else 1.0)
+            out[rows] += np.float32(idf) * tf / (tf + self._norm[rows])
         return out
 
 

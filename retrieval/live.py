@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict, TypeVar
 
-from retrieval import calibration, multilingual, store
+from retrieval import calibration, multilingual, related, store
 from retrieval.corpus import Story, StoryCache
 from retrieval.embedding import Encoder, QueryWarming
 from retrieval.indexing import UpdateReport, refresh
@@ -69,6 +69,7 @@ class LiveIndex:
         self.encoder = encoder
         self.index_dir = index_dir or settings.data_dir / "index"
         self._freeze = freeze
+        self._neighbours = related.for_model(encoder.name)
         self._snapshot = self._calibrated(data)
         self._settle()
         self._reload_lock = threading.Lock()
@@ -104,9 +105,9 @@ class LiveIndex:
         open many indexes.
         """
         encoder = encoder or open_encoder(settings)
-        if warm_queries and isinstance(encoder, QueryWarming):
+        if warm_queries:
             # Not a daemon: a process ending while ONNX Runtime opens a session aborts.
-            threading.Thread(target=encoder.open_query_model, name="open-query-model").start()
+            threading.Thread(target=_warm_queries, args=(encoder,), name="open-query-model").start()
         index_dir = index_dir or settings.data_dir / "index"
         loaded = StoryCache()
         data, report = refresh(settings, encoder, index_dir, progress=progress, cache=loaded)
@@ -245,7 +246,16 @@ class LiveIndex:
 
     def _calibrated(self, data: store.IndexData, previous: Snapshot | None = None) -> Snapshot:
         """The snapshot of ``data`` with its no-answer bar (updated from ``previous``'s)."""
-        snapshot = make_snapshot(data, self.encoder, previous)
+        snapshot = make_snapshot(data, self.encoder, previous, self._neighbours)
         return calibration.calibrated(
             snapshot, self.settings, self.encoder, self.index_dir, previous=previous
         )
+
+
+def _warm_queries(encoder: Encoder) -> None:
+    """Open what the first question needs: the query model and the model's word table."""
+    if isinstance(encoder, QueryWarming):
+        encoder.open_query_model()
+    neighbours = related.for_model(encoder.name)
+    if neighbours is not None:
+        neighbours.warm()  # logs, never raises: without it questions are searched as asked

@@ -36,9 +36,15 @@ class Ranked(NamedTuple):
 def lexical_scores(snapshot: Snapshot, query: Query) -> np.ndarray:
     """BM25 of every passage for the question's terms, without the names it mentions.
 
-    The names chose the story (the boost in :func:`rank`); the other words choose the passage.
+    The names chose the story (the boost in :func:`rank`); the other words choose the
+    passage, with the stories' words for those they never use (``query.related``).
     """
-    return snapshot.lexical.scores(_ranking_terms(snapshot, query))
+    terms = _ranking_terms(snapshot, query)
+    if not query.related:
+        return snapshot.lexical.scores(terms)
+    related = [t for t, _ in query.related]
+    weights = [1.0] * len(terms) + [w for _, w in query.related]
+    return snapshot.lexical.scores(terms + related, weights)
 
 
 def _ranking_terms(snapshot: Snapshot, query: Query) -> list[str]:
@@ -145,5 +151,7 @@ def _lexical_scale(
     if settings.lexical_scale == "query":
         # Share of the most this question could score: one common word counts for little.
         index = snapshot.lexical
-        return sum(index.idf(t) for t in _ranking_terms(snapshot, query)) * (index.k1 + 1)
+        most = sum(index.idf(t) for t in _ranking_terms(snapshot, query))
+        most += sum(w * index.idf(t) for t, w in query.related)
+        return most * (index.k1 + 1)
     return float(lex.max()) if len(lex) else 0.0

@@ -19,6 +19,7 @@ from retrieval.artists import ArtistMatcher
 from retrieval.embedding import Encoder
 from retrieval.lexical import LexicalIndex, indexed_text, story_terms
 from retrieval.passages import rows_by_story
+from retrieval.related import WordNeighbours
 from retrieval.results import StoryInfo
 from retrieval.spelling import Speller
 from retrieval.text import fold
@@ -49,6 +50,8 @@ class Snapshot:
     # Where the background questions' candidates are (retrieval.calibration.NullState), so
     # that an edit updates the bar instead of searching them all again; None: not known.
     null_state: object | None = None
+    # The model's nearest words, for question words the stories never use (retrieval.related).
+    neighbours: WordNeighbours | None = None
 
     def indexed_text(self, passage_id: int) -> str:
         """A passage's text as the lexical index sees it: with its story's names."""
@@ -67,13 +70,17 @@ class CrossLingual:
 
 
 def make_snapshot(
-    data: store.IndexData, encoder: Encoder, previous: Snapshot | None = None
+    data: store.IndexData,
+    encoder: Encoder,
+    previous: Snapshot | None = None,
+    neighbours: WordNeighbours | None = None,
 ) -> Snapshot:
     """The searchable view of ``data`` (lexical index, name matcher, speller), uncalibrated.
 
     The lexical index and the stories' words are those merged when ``data`` was saved
     (:mod:`retrieval.pack`); only data never saved has them computed from its passages.
     The speller is updated from ``previous``'s, if given (the snapshot this one replaces).
+    ``neighbours`` are the model's nearest words (:mod:`retrieval.related`), if at hand.
     """
     stories = {info.story_id: info for info in data.stories}
     rows = rows_by_story(data.passages)
@@ -105,6 +112,7 @@ def make_snapshot(
         name_words=frozenset(
             w for s in data.stories for n in s.names for w in re.findall(r"\w+", fold(n))
         ),
+        neighbours=neighbours,
     )
 
 
