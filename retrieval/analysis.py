@@ -116,9 +116,10 @@ def _without_names(
     """The question without the words of the stories' names, if at least two words remain.
 
     A band's name leaves ``band`` ("the band"; nothing in a question in another language)
-    in its place: "who did the steppe serenaders play for" is asked as "who did the band play for", which MiniLM finds close to "they were about to
-    perform for the president" (0.40) where "who did play for" was not (0.21); the seed set's
-    hit@1 rose from 0.67 to 0.71 with it (docs/BENCHMARKS.md, session 11). Initials
+    in its place: "who did the steppe serenaders play for" is asked as "who did the band
+    play for", which MiniLM finds close to "they were about to perform for the president"
+    (0.40) where "who did play for" was not (0.21); the seed set's hit@1 rose from 0.67 to
+    0.71 with it (docs/BENCHMARKS.md, session 11). Initials
     ("A. N.") go where the question writes them as initials, not as letters: the "a" of
     "A. N." is no name elsewhere in the question.
     """
