@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from retrieval import related
 from retrieval.names import is_initials
 from retrieval.results import StoryInfo
 from retrieval.snapshot import Snapshot
@@ -90,17 +91,22 @@ def _related(snapshot: Snapshot, searched: str) -> tuple[tuple[str, float], ...]
     if snapshot.neighbours is None:
         return ()
     lexical = snapshot.lexical
+    unknown = [
+        word
+        for word in dict.fromkeys(_LETTERS.findall(fold(searched)))
+        if (own := lexical.analyze(word)) and lexical.idf(own[0]) == 0  # no story uses it
+    ]
+    if not unknown:
+        return ()
+    words = unknown[: related.MAX_WORDS]
+
+    def known(other: str) -> bool:
+        terms = lexical.analyze(other)
+        return bool(terms) and lexical.idf(terms[0]) > 0
+
     weights: dict[str, float] = {}
-    for word in dict.fromkeys(_LETTERS.findall(fold(searched))):
-        own = lexical.analyze(word)
-        if not own or lexical.idf(own[0]) > 0:  # a stopword, or a word the stories use
-            continue
-
-        def known(other: str, own: str = own[0]) -> bool:
-            terms = lexical.analyze(other)
-            return bool(terms) and terms[0] != own and lexical.idf(terms[0]) > 0
-
-        for other, cosine in snapshot.neighbours.related(word, known):
+    for near in snapshot.neighbours.related(words, known).values():
+        for other, cosine in near:  # known, so never the word's own (unknown) term
             term = lexical.analyze(other)[0]
             weights[term] = max(weights.get(term, 0.0), cosine)
     return tuple(weights.items())

@@ -13,16 +13,18 @@ they only add lexical evidence to the hybrid ranking and never decide "no answer
 Measured on the four eval sets in docs/BENCHMARKS.md (session 11).
 
 The table is read from the model's own weights once per process, on first use (about
-0.2 s; :meth:`WordNeighbours.warm` does it ahead); a word's neighbours then cost one
-product with the 21,745 whole words' vectors (1-2 ms), and are kept for the next time.
+0.2 s; :meth:`WordNeighbours.warm` does it ahead); the words of a question then cost one
+matrix product with the 21,745 whole words' vectors (1-3 ms for one word), and each
+word's neighbours are kept for the next time.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from functools import cache, lru_cache
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,9 @@ import numpy as np
 from retrieval.embedding import resolve_model
 
 log = logging.getLogger(__name__)
+
+# A word's neighbours: other whole words and their cosines, nearest first.
+Neighbours = tuple[tuple[str, float], ...]
 
 # Words at least this close count as the question's word (granny-grandmother 0.58,
 # mom-mother 0.70; play-perform 0.27 does not). Chosen on the dev set: 0.5 and 0.55
@@ -41,6 +46,8 @@ PER_WORD = 2
 NEAREST = 12
 # Question words whose neighbours are kept (they depend on the model only).
 CACHED = 4096
+# Question words looked up at most (a long question of unknown words is not helped more).
+MAX_WORDS = 16
 # The model's input embeddings in its safetensors file (BERT-style models).
 TABLE = "embeddings.word_embeddings.weight"
 
@@ -54,32 +61,48 @@ class WordNeighbours:
         self._rows: dict[str, int] | None = None
         self._words: list[str] = []
         self._vectors = np.empty((0, 0), dtype=np.float32)
-        self.nearest = lru_cache(maxsize=CACHED)(self._nearest)
+        self._known: OrderedDict[str, Neighbours] = OrderedDict()  # the last CACHED words
 
     def warm(self) -> None:
         """Read the table now rather than at the first word looked up (idempotent)."""
         self._load()
 
-    def related(self, word: str, known: Callable[[str], bool]) -> tuple[tuple[str, float], ...]:
-        """Up to :data:`PER_WORD` words near ``word`` for which ``known`` holds, with cosines."""
-        found = [(w, c) for w, c in self.nearest(word) if known(w)]
-        return tuple(found[:PER_WORD])
-
-    def _nearest(self, word: str) -> tuple[tuple[str, float], ...]:
+    def nearest(self, word: str) -> Neighbours:
         """Other whole words at a cosine of :data:`MIN_COSINE` or more, nearest first."""
+        return self.nearest_all([word])[word]
+
+    def related(self, words: Sequence[str], known: Callable[[str], bool]) -> dict[str, Neighbours]:
+        """For each of ``words``, up to :data:`PER_WORD` near words ``known`` holds."""
+        nearest = self.nearest_all(words)
+        return {w: tuple([(o, c) for o, c in nearest[w] if known(o)][:PER_WORD]) for w in words}
+
+    def nearest_all(self, words: Sequence[str]) -> dict[str, Neighbours]:
+        """:meth:`nearest` of each of ``words``; those not seen lately in one matrix product."""
         rows = self._load()
-        row = rows.get(word)
-        if row is None:
-            return ()
-        cosines = self._vectors @ self._vectors[row]
-        count = min(NEAREST + 1, len(cosines))
-        top = np.argpartition(-cosines, count - 1)[:count]
-        top = top[np.argsort(-cosines[top])]
-        return tuple(
-            (self._words[i], round(float(cosines[i]), 4))
-            for i in top
-            if i != row and cosines[i] >= MIN_COSINE
-        )
+        with self._lock:
+            found = {w: self._known[w] for w in words if w in self._known}
+        missing = [w for w in dict.fromkeys(words) if w not in found]
+        looked_up = [w for w in missing if w in rows]
+        found.update(dict.fromkeys(missing, ()))
+        if looked_up:
+            own = np.array([rows[w] for w in looked_up], dtype=np.int64)
+            cosines = self._vectors[own] @ self._vectors.T
+            count = min(NEAREST + 1, cosines.shape[1])
+            tops = np.argpartition(-cosines, count - 1, axis=1)[:, :count]
+            for at, word in enumerate(looked_up):
+                top = tops[at][np.argsort(-cosines[at, tops[at]])]
+                found[word] = tuple(
+                    (self._words[i], round(float(cosines[at, i]), 4))
+                    for i in top
+                    if i != own[at] and cosines[at, i] >= MIN_COSINE
+                )
+        with self._lock:
+            for word in missing:
+                self._known[word] = found[word]
+                self._known.move_to_end(word)
+            while len(self._known) > CACHED:
+                self._known.popitem(last=False)
+        return found
 
     def _load(self) -> dict[str, int]:
         with self._lock:

@@ -50,9 +50,26 @@ def test_a_word_outside_the_models_lowercase_vocabulary_has_no_neighbours(
 def test_only_words_the_caller_knows_are_related_and_no_more_than_a_few(
     neighbours: WordNeighbours,
 ) -> None:
-    assert neighbours.related("granny", lambda w: w == "grandmother")[0][0] == "grandmother"
-    assert len(neighbours.related("mom", lambda w: True)) == PER_WORD
-    assert neighbours.related("granny", lambda w: False) == ()
+    words = ["granny", "mom", "qzxvwk"]
+
+    assert neighbours.related(words, lambda w: w == "grandmother") == {
+        "granny": (("grandmother", neighbours.nearest("granny")[1][1]),),
+        "mom": (),
+        "qzxvwk": (),
+    }
+    assert len(neighbours.related(["mom"], lambda w: True)["mom"]) == PER_WORD
+    assert neighbours.related(["granny"], lambda w: False) == {"granny": ()}
+
+
+def test_words_looked_up_together_get_what_each_gets_alone(neighbours: WordNeighbours) -> None:
+    words = ["hubby", "grandpa", "mom", "granny", "founded"]
+    together = neighbours.nearest_all(words)
+
+    fresh = WordNeighbours(neighbours.model_dir)
+    for word in words:
+        alone = fresh.nearest(word)
+        assert [w for w, _ in together[word]] == [w for w, _ in alone], word
+        assert [c for _, c in together[word]] == pytest.approx([c for _, c in alone], abs=1e-3)
 
 
 def test_a_question_word_the_stories_never_use_is_searched_as_the_one_they_use(
@@ -109,5 +126,5 @@ def test_a_model_whose_word_table_cannot_be_read_leaves_questions_as_asked(
     (tmp_path / "model.safetensors").write_bytes(b"\0" * 16)
     broken = WordNeighbours(tmp_path)
 
-    assert broken.related("granny", lambda w: True) == ()
+    assert broken.related(["granny"], lambda w: True) == {"granny": ()}
     assert "no word neighbours" in caplog.text
