@@ -82,8 +82,8 @@ def analyse(
         else None
     )
     terms = tuple(snapshot.lexical.terms(searched))
-    related = _related(snapshot, searched) if english else ()
-    return Query(question, searched, mentioned, rest, terms, related)
+    near = _related(snapshot, searched) if english else ()
+    return Query(question, searched, mentioned, rest, terms, near)
 
 
 def _related(snapshot: Snapshot, searched: str) -> tuple[tuple[str, float], ...]:
@@ -125,9 +125,10 @@ def _without_names(
     in its place: "who did the steppe serenaders play for" is asked as "who did the band
     play for", which MiniLM finds close to "they were about to perform for the president"
     (0.40) where "who did play for" was not (0.21); the seed set's hit@1 rose from 0.67 to
-    0.71 with it (docs/BENCHMARKS.md, session 11). Initials
-    ("A. N.") go where the question writes them as initials, not as letters: the "a" of
-    "A. N." is no name elsewhere in the question.
+    0.71 with it (docs/BENCHMARKS.md, session 11).
+
+    Initials ("A. N.") go where the question writes them as initials, not as letters: the
+    "a" of "A. N." is no name elsewhere in the question.
     """
     left = snapshot.matcher.without_initials(question, {story.story_id for story in stories})
     names = _name_words(n for story in stories for n in story.names)
