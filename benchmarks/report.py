@@ -30,6 +30,7 @@ def render(report: dict[str, Any]) -> str:
 
     row("build: passages/s", "build", "passages_per_s")
     row("build: model's passage-only rate/s", "build", "passage_only_per_s")
+    row("  the same, after the build", "build", "passage_only_after_per_s")
     row("build: rate / passage-only rate", "build", "of_passage_only")
     row("build: words/s", "build", "words_per_s")
     row("build: wall s", "build", "wall_s")
