@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from retrieval.chunking import split_passages
 from retrieval.corpus import iter_story_paths, load_story
 from retrieval.embedding import Encoder
+from retrieval.indexing import build_spec, split_story
 from retrieval.settings import RetrievalSettings
 
 # Whole passages the reference embeds, and in how many slices over the build.
@@ -28,21 +28,13 @@ def sample_passages(
 ) -> list[str]:
     """About ``count`` passages from stories spread over the corpus, split as a build does."""
     paths = list(iter_story_paths(settings.corpus_dir))
+    spec = build_spec(settings, encoder)
     texts: list[str] = []
     for step in _spread(len(paths)):
         story = load_story(paths[step])
         if story is None:
             continue
-        texts.extend(
-            p.text
-            for p in split_passages(
-                story.story_id,
-                story.text,
-                max_words=settings.max_words,
-                max_tokens=encoder.max_tokens,
-                count_tokens=encoder.count_tokens,
-            )
-        )
+        texts.extend(p.text for p in split_story(story, spec, encoder))
         if len(texts) >= 2 * count:
             break
     if len(texts) <= count:

@@ -69,6 +69,17 @@ def build_spec(settings: RetrievalSettings, encoder: Encoder) -> store.BuildSpec
     )
 
 
+def split_story(story: Story, spec: store.BuildSpec, encoder: Encoder) -> list[Passage]:
+    """A story's passages, as a build with ``spec`` splits it."""
+    return split_passages(
+        story.story_id,
+        story.text,
+        max_words=spec.max_words,
+        max_tokens=spec.max_tokens,
+        count_tokens=encoder.count_tokens,
+    )
+
+
 def refresh(
     settings: RetrievalSettings,
     encoder: Encoder,
@@ -156,17 +167,7 @@ def build(
         same = [_with_count(s.info, stored[s.story_id].passages) for s in stories]
         if same == reusable.stories:
             return reusable, UpdateReport()  # nothing changed: no copy of the vectors
-    new_passages = [
-        passage
-        for story in fresh
-        for passage in split_passages(
-            story.story_id,
-            story.text,
-            max_words=spec.max_words,
-            max_tokens=spec.max_tokens,
-            count_tokens=encoder.count_tokens,
-        )
-    ]
+    new_passages = [passage for story in fresh for passage in split_story(story, spec, encoder)]
     if progress is not None and new_passages:
         progress(0, len(new_passages))  # the total, as soon as the stories are split
     embed = embed_whole if spec.passage_vectors == "whole" else embed_pooled
