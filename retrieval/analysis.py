@@ -100,14 +100,19 @@ def _related(snapshot: Snapshot, searched: str) -> tuple[tuple[str, float], ...]
         return ()
     words = unknown[: related.MAX_WORDS]
 
+    terms: dict[str, str | None] = {}  # a neighbour: its term, if a story uses it
+
     def known(other: str) -> bool:
-        terms = lexical.analyze(other)
-        return bool(terms) and lexical.idf(terms[0]) > 0
+        if other not in terms:
+            own = lexical.analyze(other)
+            terms[other] = own[0] if own and lexical.idf(own[0]) > 0 else None
+        return terms[other] is not None
 
     weights: dict[str, float] = {}
     for near in snapshot.neighbours.related(words, known).values():
         for other, cosine in near:  # known, so never the word's own (unknown) term
-            term = lexical.analyze(other)[0]
+            term = terms[other]
+            assert term is not None
             weights[term] = max(weights.get(term, 0.0), cosine)
     return tuple(weights.items())
 

@@ -34,8 +34,9 @@ def embed_pooled(
     A passage's vector is the mean of its sentences' vectors weighted by their words, as
     the model's own pooling weighs every word piece of a text alike. Measured against
     :func:`embed_whole` on the four eval sets, it ranks as well within noise, and a full
-    squad-scale build runs at 0.95 of the model's passage-only rate instead of about 0.45
-    (docs/BENCHMARKS.md).
+    squad-scale build ran at 0.95 of the model's passage-only rate instead of about 0.45
+    on session 7's Xeon; on the EPYC of sessions 10-11, 0.82-0.86 against the reference
+    timed during the build (docs/BENCHMARKS.md).
     """
     passage_rows, sentence_rows = [_empty(encoder)], [_empty(encoder)]
     for end, group in _groups(passages, batch_size, lambda p: max(1, len(p.sentences))):
