@@ -9,6 +9,7 @@ weights are settings (:class:`~retrieval.settings.RetrievalSettings`: ``dense_we
 
 from __future__ import annotations
 
+import heapq
 from typing import NamedTuple
 
 import numpy as np
@@ -22,6 +23,15 @@ from retrieval.snapshot import Snapshot
 MAX_RESULTS = 30
 # Stories named almost as well as the best one share its boost (two bands called alike).
 NAMED_TIE = 0.05
+# A word the question shares with a passage counts where the passage speaks of what was
+# asked: in its sentences closest to the question in meaning, this many. "play" in "her
+# grandmother play the balalaika" says nothing of whom a band played for. Measured against
+# the closest one, two, and those above the passage's mean on the four eval sets: only
+# three lost nothing anywhere (docs/BENCHMARKS.md, session 12).
+WORDS_COUNT_IN = 3
+# Passages scored that way, best first, until this many best are certain; the rest (later
+# pages of "more") keep their passage-wide lexical score.
+EXACT_TOP = 10
 
 
 class Ranked(NamedTuple):
@@ -87,19 +97,88 @@ def rank(
     else:
         dense = dense_scores(snapshot, candidates, vector, settings.passage_weight)
     lex = lexical[candidates]
-    top = _lexical_scale(snapshot, settings, query, lex)
+    near = _WordsWhereSaid(snapshot, query, vector, candidates)
+    top = _lexical_scale(snapshot, settings, query, lex, near)
     lex_scaled = lex / top if top > 0 else np.zeros_like(lex)
-    fused = settings.dense_weight * dense + (1 - settings.dense_weight) * lex_scaled
+    lexical_part = (1 - settings.dense_weight) * lex_scaled
+    fused = settings.dense_weight * dense + lexical_part
     if query.mentioned and within is None:
         best = query.mentioned[0][1]
         named = {info.story_id: q for info, q in query.mentioned if q >= best - NAMED_TIE}
         owners = [snapshot.data.passages[i].story_id for i in candidates]
         boost = [settings.artist_boost * named.get(o, 0.0) for o in owners]
         fused = fused + np.array(boost, dtype=np.float32)
+    fused = near.cut(fused, lexical_part)
     order = np.argsort(-fused, kind="stable")[:MAX_RESULTS]
     return [
         Ranked(int(candidates[i]), float(fused[i]), float(dense[i]), float(lex[i])) for i in order
     ]
+
+
+class _WordsWhereSaid:
+    """Each candidate's share of the question's term weight found where the passage speaks
+    of the question: in its :data:`WORDS_COUNT_IN` sentences closest to ``vector`` (1 for
+    a passage of that many sentences or fewer). Computed only for the passages asked about.
+    """
+
+    def __init__(
+        self, snapshot: Snapshot, query: Query, vector: np.ndarray, candidates: np.ndarray
+    ) -> None:
+        weights = dict.fromkeys(_ranking_terms(snapshot, query), 1.0)
+        weights.update(query.related)
+        self._weights = {t: w * snapshot.lexical.idf(t) for t, w in weights.items()}
+        self._snapshot = snapshot
+        self._vector = vector
+        self._candidates = candidates
+        self._shares: dict[int, float] = {}
+
+    def share(self, i: int) -> float:
+        """The share for candidate ``i`` (an index into the candidates)."""
+        known = self._shares.get(i)
+        if known is None:
+            known = self._shares[i] = self._share(int(self._candidates[i]))
+        return known
+
+    def best_counted(self, lex: np.ndarray) -> float:
+        """The highest lexical score once cut to its share (taken best first: a cut only
+        lowers a score, so the search stops at a score no higher than the best so far)."""
+        best = 0.0
+        for i in np.argsort(-lex, kind="stable"):
+            if lex[i] <= best:
+                break
+            best = max(best, float(lex[i]) * self.share(int(i)))
+        return best
+
+    def cut(self, fused: np.ndarray, lexical_part: np.ndarray) -> np.ndarray:
+        """``fused`` with each passage's lexical part cut to its share, best first until
+        the :data:`EXACT_TOP` best are certain; the rest keep their whole lexical part."""
+        out = fused.copy()
+        best: list[float] = []  # the EXACT_TOP highest scores settled so far (a min-heap)
+        for i in np.argsort(-fused, kind="stable"):
+            if len(best) == EXACT_TOP and fused[i] <= best[0]:
+                break
+            if lexical_part[i] > 0:
+                out[i] = fused[i] - lexical_part[i] * (1.0 - self.share(int(i)))
+            if len(best) < EXACT_TOP:
+                heapq.heappush(best, float(out[i]))
+            else:
+                heapq.heappushpop(best, float(out[i]))
+        return out
+
+    def _share(self, passage_id: int) -> float:
+        data, weights = self._snapshot.data, self._weights
+        first, end = data.sentence_offsets[passage_id], data.sentence_offsets[passage_id + 1]
+        if end - first <= WORDS_COUNT_IN:
+            return 1.0
+        present = self._snapshot.sentence_terms(passage_id)
+        held = [t for t in weights if any(t in terms for terms in present)]
+        total = sum(weights[t] for t in held)
+        if total <= 0 or len(present) != end - first:
+            return 1.0
+        closeness = data.sentence_vectors[first:end] @ self._vector
+        closest = np.argsort(-closeness, kind="stable")[:WORDS_COUNT_IN]
+        near = frozenset().union(*(present[j] for j in closest))
+        return sum(weights[t] for t in held if t in near) / total
 
 
 def dense_scores(
@@ -146,7 +225,11 @@ def _candidates(
 
 
 def _lexical_scale(
-    snapshot: Snapshot, settings: RetrievalSettings, query: Query, lex: np.ndarray
+    snapshot: Snapshot,
+    settings: RetrievalSettings,
+    query: Query,
+    lex: np.ndarray,
+    near: _WordsWhereSaid,
 ) -> float:
     if settings.lexical_scale == "query":
         # Share of the most this question could score: one common word counts for little.
@@ -154,4 +237,5 @@ def _lexical_scale(
         most = sum(index.idf(t) for t in _ranking_terms(snapshot, query))
         most += sum(w * index.idf(t) for t, w in query.related)
         return most * (index.k1 + 1)
-    return float(lex.max()) if len(lex) else 0.0
+    # The best lexical evidence that counts (see _WordsWhereSaid) sets the scale.
+    return near.best_counted(lex) if len(lex) else 0.0

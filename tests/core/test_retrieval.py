@@ -157,8 +157,16 @@ def test_highlighted_sentence_holds_a_word_of_the_question(
     hit = answer.hits[0]
     sentences = [s.of(hit.text) for s in sentence_spans(hit.text)]
 
-    if any(asked & set(analyze(s)) for s in sentences):
-        assert asked & set(analyze(hit.sentence)), (question, hit.sentence)
+    if any(asked & set(analyze(s)) for s in sentences) and not asked & set(analyze(hit.sentence)):
+        # Meaning may outweigh a word in common ("which top politician turned up to watch the
+        # gig?" shares only "up", in "pick up their instruments"): then the highlight must be
+        # the sentence closest in meaning to the question's words without the names.
+        prepared = retriever.engine.prepare(question)
+        assert prepared.query is not None
+        rest = prepared.query.rest or prepared.query.searched
+        vector = retriever.encoder.encode_queries([rest])[0]
+        closeness = retriever.encoder.encode(sentences) @ vector
+        assert sentences[int(closeness.argmax())] == hit.sentence, (question, hit.sentence)
 
 
 # --- the highlighted sentence (issue 12) -----------------------------------------------------
@@ -201,14 +209,10 @@ def test_the_passage_holding_the_granny_answer_highlights_it(retriever: Retrieve
     assert GRANDMOTHER_PLAYED in holding[0].sentence, holding[0].sentence
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RANKING first (issue 12): the top passage (the grandmother's balalaika to the "
-    "night to remember) says nothing of whom they played for; 'play' is its only shared word "
-    "and no other passage holds it. With the band's name ranked as 'the band' the passage "
-    "that answers ('perform for the president') is second and highlights it (next test)",
-)
 def test_whom_the_band_played_for_is_highlighted(retriever: Retriever) -> None:
+    # "play" is all the question shares with the grandmother's passage ("listening to her
+    # grandmother play the balalaika"), in a sentence far from the question in meaning; it
+    # counts only in a passage's sentences closest to the question (retrieval/ranking.py).
     answer = retriever.search("who did the steppe serenaders play for")
 
     assert "president" in answer.hits[0].sentence, answer.hits[0].sentence
