@@ -2,7 +2,9 @@
 
 For the union of dense and lexical candidates both scores are computed exactly
 and fused as a convex combination of the cosine and the BM25 score scaled by the
-best BM25 score. Passages from a story the question names get a boost. The
+best BM25 score. The words a passage shares with the question count where the
+passage speaks of it: in its sentences closest to the question in meaning
+(:class:`_WordsWhereSaid`). Passages from a story the question names get a boost. The
 weights are settings (:class:`~retrieval.settings.RetrievalSettings`: ``dense_weight``,
 ``passage_weight``, ``named_question_weight``, ``artist_boost``, ``lexical_scale``).
 """
