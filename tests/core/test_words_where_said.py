@@ -20,8 +20,10 @@ def public(
     encoder: Encoder,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Retriever]:
-    """The public SQuAD slice's six articles, indexed beside the session's seed index."""
-    settings = retrieval_settings.model_copy(update={"corpus_dir": PUBLIC / "corpus"})
+    """The public SQuAD slice's six articles, indexed beside the session's seed index
+    (English questions only: no multilingual vectors)."""
+    update = {"corpus_dir": PUBLIC / "corpus", "multilingual": "off"}
+    settings = retrieval_settings.model_copy(update=update)
     index_dir = tmp_path_factory.mktemp("public-index")
     opened = Retriever.open(settings, encoder=encoder, index_dir=index_dir)
     yield opened
