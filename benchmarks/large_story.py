@@ -59,8 +59,8 @@ class EstimateLog:
     def __init__(self) -> None:
         from tqdm import tqdm
 
-        # As bot.progress sets it up (unit, smoothing), drawn into a buffer.
-        self._bar = tqdm(unit=" passages", file=io.StringIO(), mininterval=0)
+        # As bot.progress sets it up (unit, smoothing, refresh interval), drawn into a buffer.
+        self._bar = tqdm(unit=" passages", file=io.StringIO())
         self._lock = threading.Lock()
         self.reports: list[tuple[float, int, int, float | None]] = []
 
@@ -139,9 +139,9 @@ async def _ask_while(retriever: Retriever, reloading: asyncio.Task[Any]) -> dict
 def measure_reload(settings: RetrievalSettings, story: Path, text: str) -> dict[str, Any]:
     """Put the long story back while the bot answers from the index without it."""
     story.unlink()
-    retriever = Retriever.open(settings, freeze=True)  # as the bots open it
+    # As the bots open it; opening brings the index up to the corpus without the story.
+    retriever = Retriever.open(settings, freeze=True)
     try:
-        retriever.reload()  # the index without the long story
         before = len(retriever.index.snapshot.data.passages)
         story.write_text(text, encoding="utf-8")
 
