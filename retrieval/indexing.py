@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval import pack, store, vocabulary
+from retrieval import vectors as faiss_index
 from retrieval.chunking import split_passages
 from retrieval.corpus import Notices, Story, StoryCache, load_corpus, load_story
 from retrieval.embedding import Encoder
@@ -26,7 +27,6 @@ from retrieval.passage_vectors import embed_pooled, embed_whole
 from retrieval.passages import Passage, join, rows_by_story, sentence_offsets
 from retrieval.results import StoryInfo
 from retrieval.settings import RetrievalSettings
-from retrieval.vectors import empty_rows
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def refresh(
             batch_size=settings.encode_batch_size,
             progress=progress,
         )
-        if report.touched:
+        if report.touched or data.faiss_unsaved:
             store.save(data, index_dir)
     return data, report
 
@@ -158,11 +158,12 @@ def build(
         s if s.text or s.story_id in kept else load_story(Path(s.info.path)) or s for s in stories
     ]
     fresh = [s for s in stories if s.story_id not in kept]
-    if (
+    same_rows = (
         reusable is not None
         and not fresh
         and [s.story_id for s in stories] == [info.story_id for info in reusable.stories]
-    ):
+    )
+    if reusable is not None and same_rows:
         stored = {info.story_id: info for info in reusable.stories}
         same = [_with_count(s.info, stored[s.story_id].passages) for s in stories]
         if same == reusable.stories:
@@ -185,14 +186,20 @@ def build(
     offsets = sentence_offsets(passages)
     target = _Source(
         passages,
-        empty_rows(len(passages), spec.dimension),
-        empty_rows(int(offsets[-1]), spec.dimension),
+        faiss_index.empty_rows(len(passages), spec.dimension),
+        faiss_index.empty_rows(int(offsets[-1]), spec.dimension),
         offsets,
     )
     first = 0
     for source, rows in parts:  # each story's rows copied into place: one copy of the arrays
         source.copy_into(target, rows, first)
         first += len(rows)
+    if reusable is not None and same_rows:  # only the stories' details changed
+        faiss, faiss_stored = reusable.faiss, reusable.faiss_stored
+    else:
+        like = reusable.faiss if reusable is not None else None
+        faiss = faiss_index.build_index(target.vectors, spec.index_type, like=like)
+        faiss_stored = False
     data = store.IndexData(
         spec=spec,
         stories=[
@@ -203,6 +210,8 @@ def build(
         vectors=target.vectors,
         sentence_vectors=target.sentence_vectors,
         sentence_offsets=target.sentence_offsets,
+        faiss=faiss,
+        faiss_stored=faiss_stored,
     )
     if reusable is not None and reusable.derived is not None:
         data.derived = _derived(reusable, reusable.derived, data, parts, old)

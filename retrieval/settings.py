@@ -29,9 +29,11 @@ class RetrievalSettings(BaseModel):
     # to float32) or by the float32 model itself; passages always use float32.
     query_precision: Literal["int8", "float32"] = "int8"
     threads: int = Field(default=2, ge=1, le=64)
-    # How candidate passages are found: every vector scanned as float16 ("fp16") or float32
-    # ("flat"), or an approximate index ("hnsw", "ivf"); candidates are scored in float32.
-    index_type: Literal["fp16", "flat", "hnsw", "ivf"] = "fp16"
+    # How candidate passages are found: the vectors grouped around trained centroids and
+    # only the groups nearest the question scanned, as float16 ("ivf"; every vector below
+    # 1,000 passages), every vector scanned as float16 ("fp16") or float32 ("flat"), or a
+    # neighbour graph ("hnsw"). Candidates are then scored from the float32 vectors.
+    index_type: Literal["ivf", "fp16", "flat", "hnsw"] = "ivf"
     # A passage's vector: the mean of its sentences' vectors, weighted by their words
     # ("pooled": one pass of the model over the text), or the passage embedded whole too
     # ("whole": a second pass, builds 2.2x slower, no better within noise; docs/BENCHMARKS.md).

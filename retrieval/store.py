@@ -6,8 +6,9 @@ Layout under the index directory::
     gen-<id>/          one complete build
         manifest.json  how it was built, the stories (hashes, names) and their
                        segments in order, with every file's checksum
-        faiss.index    the FAISS index, for approximate types (a flat one is
-                       rebuilt from the vectors at load, faster than reading it)
+        faiss.index    the FAISS index, for the types that train or link (the
+                       exact ones are rebuilt from the vectors at load, faster than
+                       reading them)
     segments/<key>/    one story's passages and vectors (:mod:`retrieval.segments`),
                        shared by every generation that holds the story unchanged
 
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 # 4: segments also hold their stories' words and term counts in the files opened anyway
 # (story.json, terms.npy); an index of format 3 is rebuilt.
 FORMAT_VERSION = 4
+FAISS_FILE = "faiss.index"
 _LIBRARIES = ("faiss-cpu", "ftfy", "numpy", "bm25s", "onnxruntime", "sentence-transformers")
 Progress = Callable[[int, int], None]
 
@@ -71,12 +73,11 @@ class BuildSpec:
     libraries: dict[str, str] = field(default_factory=lambda: library_versions())
 
     def stored(self) -> dict[str, Any]:
-        """The spec as stored and compared (JSON types). An index type rebuilt at every
-        open (:data:`retrieval.vectors.IN_MEMORY`) changes nothing stored: it counts as
-        "flat", so that switching to or from it keeps the index and its segments."""
+        """The spec as stored and compared (JSON types). Every FAISS index type counts as
+        "flat" here: the index is made from the stored vectors, so switching types keeps
+        the stored index and its segments (a generation's FAISS file says its own type)."""
         spec = json.loads(json.dumps(asdict(self)))
-        if spec["index_type"] in faiss_index.IN_MEMORY:
-            spec["index_type"] = "flat"
+        spec["index_type"] = "flat"
         return dict(spec)
 
 
@@ -96,10 +97,17 @@ class IndexData:
     # The lexical postings and folded words merged from the stories (retrieval.pack): read
     # with the index or computed when it is saved; None until then.
     derived: pack.Derived | None = None
+    # Whether the current generation on disk holds this very FAISS index.
+    faiss_stored: bool = False
 
     def __post_init__(self) -> None:
         if self.faiss is None:
             self.faiss = faiss_index.build_index(self.vectors, self.spec.index_type)
+
+    @property
+    def faiss_unsaved(self) -> bool:
+        """The FAISS index is of a type kept with a generation, and not kept yet."""
+        return self.spec.index_type not in faiss_index.IN_MEMORY and not self.faiss_stored
 
 
 def library_versions(names: Sequence[str] = _LIBRARIES) -> dict[str, str]:
@@ -141,8 +149,9 @@ def save(data: IndexData, directory: Path) -> Path:
     generation = directory / f"gen-{uuid.uuid4().hex[:12]}"
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=directory))
     try:
-        if data.spec.index_type not in faiss_index.IN_MEMORY:  # else rebuilt at load, faster
-            faiss_index.write(data.faiss, str(tmp / "faiss.index"))
+        stores_faiss = data.spec.index_type not in faiss_index.IN_MEMORY
+        if stores_faiss:  # else rebuilt at load, faster
+            faiss_index.write(data.faiss, str(tmp / FAISS_FILE))
         pack.write(tmp, data.passages, data.derived)
         files = {path.name: _checksum(path) for path in sorted(tmp.iterdir())}
         manifest = {
@@ -153,6 +162,7 @@ def save(data: IndexData, directory: Path) -> Path:
             "passages": len(data.passages),
             "sentences": int(data.sentence_offsets[-1]),
             "files": files,
+            "faiss_type": data.spec.index_type if stores_faiss else None,
         }
         # Without indent: json's C encoder (indented, it took 0.1 s of an update at scale).
         (tmp / "manifest.json").write_text(json.dumps(manifest, sort_keys=True))
@@ -161,6 +171,7 @@ def save(data: IndexData, directory: Path) -> Path:
         tmp.rename(generation)
         fsync(directory)
         write_text_atomic(directory / "CURRENT", generation.name)
+        data.faiss_stored = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _remove_old(directory, keep=generation.name)
@@ -204,8 +215,8 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
                 sentence_vectors[offsets[first] : offsets[last]],
             )
         faiss = None
-        if "faiss.index" in manifest["files"] and spec.index_type not in faiss_index.IN_MEMORY:
-            faiss = faiss_index.read(str(generation / "faiss.index"))
+        if FAISS_FILE in manifest["files"] and manifest.get("faiss_type") == spec.index_type:
+            faiss = faiss_index.read(str(generation / FAISS_FILE))
     except IndexMismatch:
         raise
     except FileNotFoundError as exc:
@@ -224,6 +235,7 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         sentence_offsets=offsets,
         faiss=faiss,
         derived=derived,
+        faiss_stored=faiss is not None,
     )
 
 

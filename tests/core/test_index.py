@@ -435,8 +435,8 @@ def test_different_max_words_rebuilds_everything(work: Workspace, model: CachedE
     assert store.load(work.index_dir, build_spec(smaller, model)).spec.max_words == 30
 
 
-@pytest.mark.parametrize("index_type", ["flat", "fp16"])
-def test_an_index_scanned_whole_opens_as_either_type_without_embedding(
+@pytest.mark.parametrize("index_type", ["ivf", "flat", "fp16", "hnsw"])
+def test_an_index_opens_as_any_type_without_embedding(
     work: Workspace, model: CachedEncoder, index_type: str
 ) -> None:
     settings = work.settings.model_copy(update={"index_type": index_type})
@@ -448,11 +448,29 @@ def test_an_index_scanned_whole_opens_as_either_type_without_embedding(
     assert (
         type(retriever.index.snapshot.data.faiss).__name__
         == {
+            "ivf": "IndexFlatIP",  # too few passages to group: every vector scanned
             "flat": "IndexFlatIP",
             "fp16": "IndexScalarQuantizer",
+            "hnsw": "IndexHNSWFlat",
         }[index_type]
     )
     assert answers(retriever) == work.expected
+
+
+def test_a_linked_index_made_at_opening_is_stored_and_read_back_next_time(
+    work: Workspace, model: CachedEncoder
+) -> None:
+    settings = work.settings.model_copy(update={"index_type": "hnsw"})
+    Retriever.open(settings, encoder=model, index_dir=work.index_dir)
+    spec = build_spec(settings, model)
+
+    again = store.load(work.index_dir, spec)
+
+    assert not again.faiss_unsaved  # read from the generation, not linked again
+    assert type(again.faiss).__name__ == "IndexHNSWFlat"
+    assert again.faiss.ntotal == len(again.passages)
+    fp16 = store.load(work.index_dir, build_spec(work.settings, model))
+    assert type(fp16.faiss).__name__ != "IndexHNSWFlat"  # the default type made from vectors
 
 
 def test_a_serving_index_is_frozen_out_of_collections_and_an_old_snapshot_still_freed(

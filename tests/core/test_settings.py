@@ -45,13 +45,13 @@ def test_shipped_config_keeps_the_issue_limits() -> None:
 def test_environment_overrides_the_config_file(
     tmp_path: Path, clean_env: pytest.MonkeyPatch
 ) -> None:
-    config = write_config(tmp_path, '[retrieval]\ntop_k = 7\nindex_type = "ivf"\n')
+    config = write_config(tmp_path, '[retrieval]\ntop_k = 7\nindex_type = "fp16"\n')
     clean_env.setenv("ARTISTBOT_RETRIEVAL__TOP_K", "5")
 
     settings = load_settings(config)
 
     assert settings.retrieval.top_k == 5
-    assert settings.retrieval.index_type == "ivf"
+    assert settings.retrieval.index_type == "fp16"
 
 
 def test_artistbot_config_variable_chooses_the_file(
