@@ -36,6 +36,9 @@ SENTENCE_OUTPUT = "sentence_embedding"
 QUANTISED_FILE = "model.int8.onnx"
 # The tokenizer's outputs a BERT-style model may take (meta.json lists those it does).
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# Texts whose word pieces are kept from counting them to embedding them (see count_tokens);
+# squad-scale's build counts 89,549, a 5 MB story about 33,000.
+COUNTED_KEPT = 300_000
 
 
 class OnnxEncoder(TokenCounting):
@@ -71,9 +74,28 @@ class OnnxEncoder(TokenCounting):
         self._query_model = query_model or self._passage_model
         self._sessions: dict[Path, Any] = {}
         self._opening = threading.Lock()
+        # Word pieces of texts counted and not embedded yet, oldest first (count_tokens).
+        self._counted: dict[str, np.ndarray] = {}
+        self._keeping = threading.Lock()
         # Single-threaded query sessions run side by side, for several questions at once.
         self._pool: ThreadPoolExecutor | None = None
         self._lane_sessions: list[Any] = []
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model would see for ``text``, special tokens included.
+
+        They are kept until ``text`` is embedded (the oldest dropped beyond
+        :data:`COUNTED_KEPT` texts): a build counts each sentence to split the stories and
+        then embeds the same sentences, and tokenising them again took 6-7 s of
+        squad-scale's build (docs/BENCHMARKS.md).
+        """
+        ids = self._counter.encode(text).ids
+        if len(ids) <= self.max_tokens:
+            with self._keeping:
+                if len(self._counted) >= COUNTED_KEPT:
+                    self._counted.pop(next(iter(self._counted)))
+                self._counted[text] = np.array(ids, dtype=np.int32)
+        return len(ids)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Embed passages with the float32 model, in length-sorted batches."""
@@ -120,20 +142,32 @@ class OnnxEncoder(TokenCounting):
             return self._pool, self._lane_sessions
 
     def _encode_lane(self, session: Any, texts: Sequence[str]) -> np.ndarray:
-        return np.vstack([self._run(session, [self._tokenizer.encode(text)]) for text in texts])
+        pieces = (np.array(self._tokenizer.encode(text).ids, dtype=np.int32) for text in texts)
+        return np.vstack([self._run(session, [ids]) for ids in pieces])
 
     def _encode(self, model: Path, texts: Sequence[str], batch_size: int) -> np.ndarray:
         session = self._session(model)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(list(texts))
+        pieces = self._pieces(texts)
         # Batches of texts of about the same number of word pieces pad least. Ordered by
         # characters, squad-scale passages were padded by 14% and their sentences (in the
         # build's runs) by 22%; by word pieces, 0.5% and 2.3% (docs/BENCHMARKS.md).
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        order = sorted(range(len(texts)), key=lambda i: len(pieces[i]))
         for begin in range(0, len(order), batch_size):
             rows = order[begin : begin + batch_size]
-            out[rows] = self._run(session, [encodings[i] for i in rows])
+            out[rows] = self._run(session, [pieces[i] for i in rows])
         return out
+
+    def _pieces(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Each text's word pieces: kept from counting it, or tokenised now."""
+        with self._keeping:
+            pieces: list[np.ndarray | None] = [self._counted.pop(t, None) for t in texts]
+        missing = [i for i, ids in enumerate(pieces) if ids is None]
+        if missing:
+            encodings = self._tokenizer.encode_batch_fast([texts[i] for i in missing])
+            for i, encoding in zip(missing, encodings, strict=True):
+                pieces[i] = np.array(encoding.ids, dtype=np.int32)
+        return [ids for ids in pieces if ids is not None]
 
     def _session(self, model: Path) -> Any:
         session = self._sessions.get(model)
@@ -144,19 +178,18 @@ class OnnxEncoder(TokenCounting):
                     session = self._sessions[model] = _open_session(model, self._threads)
         return session
 
-    def _run(self, session: Any, encodings: list[Any]) -> np.ndarray:
-        vectors = session.run([SENTENCE_OUTPUT], self._feeds(encodings))[0]
+    def _run(self, session: Any, pieces: list[np.ndarray]) -> np.ndarray:
+        vectors = session.run([SENTENCE_OUTPUT], self._feeds(pieces))[0]
         return normalise(np.asarray(vectors, dtype=np.float32))
 
-    def _feeds(self, encodings: list[Any]) -> dict[str, np.ndarray]:
-        """The model's inputs for tokenised texts, padded to the longest of them."""
-        shape = (len(encodings), max(len(e.ids) for e in encodings))
+    def _feeds(self, pieces: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """The model's inputs for tokenised texts, padded to the longest of them (one text
+        each: every token is of type 0)."""
+        shape = (len(pieces), max(len(ids) for ids in pieces))
         feeds = {name: np.zeros(shape, dtype=np.int64) for name in INPUTS}
-        for row, encoding in enumerate(encodings):
-            width = len(encoding.ids)
-            feeds["input_ids"][row, :width] = encoding.ids
-            feeds["attention_mask"][row, :width] = 1
-            feeds["token_type_ids"][row, :width] = encoding.type_ids
+        for row, ids in enumerate(pieces):
+            feeds["input_ids"][row, : len(ids)] = ids
+            feeds["attention_mask"][row, : len(ids)] = 1
         return {k: feeds[k] for k in self._inputs}
 
 

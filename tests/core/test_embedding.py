@@ -68,6 +68,28 @@ def test_a_passage_gets_its_own_vector_batched_with_texts_of_other_lengths(
     assert (together @ alone.T).argmax(axis=1).tolist() == list(range(len(texts)))
 
 
+def test_sentences_counted_while_splitting_embed_as_they_would_uncounted(
+    encoder: Encoder, retrieval_settings: RetrievalSettings
+) -> None:
+    # A fresh encoder: nothing counted before this test.
+    counted = open_encoder(retrieval_settings)
+    sentences = [
+        "Her first record sold out in a week.",
+        "The dombra, a two-stringed lute, is older than the steppe's oldest songs.",
+        "Tonight they were about to perform for the president himself.",
+    ]
+    long = " ".join(["word"] * 300)  # over the model's limit: truncated when embedded
+
+    counts = [counted.count_tokens(text) for text in [*sentences, long]]
+    vectors = counted.encode([long, *sentences], batch_size=2)
+
+    assert counts[:3] == [counted.count_tokens(t) for t in sentences]  # counting twice is fine
+    assert counts[3] > encoder.max_tokens
+    assert np.allclose(vectors, encoder.encode([long, *sentences], batch_size=2), atol=1e-6)
+    again = counted.encode(sentences, batch_size=2)  # nothing kept now: tokenised afresh
+    assert np.allclose(again, vectors[1:], atol=1e-6)
+
+
 def test_the_int8_copy_is_made_once_next_to_the_export(
     encoder: Encoder, retrieval_settings: RetrievalSettings
 ) -> None:
