@@ -15,6 +15,7 @@ import numpy as np
 from retrieval.embedding import Encoder, normalise
 from retrieval.passages import Passage
 from retrieval.text import count_words
+from retrieval.vectors import empty_rows
 
 Progress = Callable[[int, int], None]
 # Texts handed to the encoder at once: it orders them by length before batching, so a
@@ -38,7 +39,11 @@ def embed_pooled(
     on session 7's Xeon; on the EPYC of sessions 10-11, 0.82-0.86 against the reference
     timed during the build (docs/BENCHMARKS.md).
     """
-    passage_rows, sentence_rows = [_empty(encoder)], [_empty(encoder)]
+    # Filled in place, in ordinary pages: stacking squad-scale's pieces at the end took
+    # 1.5 s, most of it the kernel finding huge pages (see retrieval.vectors.empty_rows).
+    passage_out = empty_rows(len(passages), encoder.dimension)
+    sentence_out = empty_rows(sum(len(p.sentences) for p in passages), encoder.dimension)
+    begin = first_sentence = 0
     for end, group in _groups(passages, batch_size, lambda p: max(1, len(p.sentences))):
         pieces = [[s.of(p.text) for s in p.sentences] or [p.text] for p in group]
         vectors = encoder.encode([t for texts in pieces for t in texts], batch_size=batch_size)
@@ -47,12 +52,14 @@ def embed_pooled(
         for row, texts in enumerate(pieces):
             weights[row, at : at + len(texts)] = [max(1, count_words(t)) for t in texts]
             at += len(texts)
-        passage_rows.append(normalise(weights @ vectors))
+        passage_out[begin:end] = normalise(weights @ vectors)
         owned = np.repeat([bool(p.sentences) for p in group], [len(t) for t in pieces])
-        sentence_rows.append(vectors[owned])
+        sentences = vectors[owned]
+        sentence_out[first_sentence : first_sentence + len(sentences)] = sentences
+        begin, first_sentence = end, first_sentence + len(sentences)
         if progress is not None:
             progress(end, len(passages))
-    return np.vstack(passage_rows), np.vstack(sentence_rows)
+    return passage_out, sentence_out
 
 
 def embed_whole(
