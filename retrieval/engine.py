@@ -268,8 +268,8 @@ class _Scoring:
         return float(relevance.relevance(self.snapshot, ids, self.vector)[0])
 
     def _coverage(self, ranked: Ranked) -> float:
-        text = self.snapshot.indexed_text(ranked.passage_id)
-        return relevance.coverage(self.snapshot, self.query.searched, text)
+        present = self.snapshot.passage_terms(ranked.passage_id)
+        return relevance.coverage(self.snapshot, self.query.searched, present_terms=present)
 
 
 def _timings(prepared: Prepared, ranking_started: float) -> dict[str, float]:

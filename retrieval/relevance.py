@@ -81,7 +81,8 @@ def relevant(
     if score >= max(bar, settings.min_dense_floor):
         return True
     return score >= settings.min_dense_with_terms and (
-        coverage(snapshot, question, snapshot.indexed_text(passage_id)) >= settings.min_coverage
+        coverage(snapshot, question, present_terms=snapshot.passage_terms(passage_id))
+        >= settings.min_coverage
     )
 
 
@@ -93,7 +94,7 @@ def relevance(snapshot: Snapshot, passage_ids: np.ndarray, vector: np.ndarray) -
 def coverage(
     snapshot: Snapshot,
     question: str,
-    text: str,
+    text: str = "",
     *,
     terms: Sequence[str] | None = None,
     present_terms: AbstractSet[str] | None = None,
@@ -102,7 +103,8 @@ def coverage(
 
     Terms the corpus has never seen count with the highest idf, so a question
     about things the stories never mention covers little. ``terms`` and
-    ``present_terms``: the question's terms and ``text``'s, when already analysed.
+    ``present_terms``: the question's terms and ``text``'s, when already analysed
+    (``text`` is not read when ``present_terms`` are given).
     """
     lexical = snapshot.lexical
     terms = list(dict.fromkeys(lexical.analyze(question) if terms is None else terms))
@@ -187,7 +189,8 @@ def null_score(
         return float("nan")
     scores = relevance(snapshot, ids, vector)
     best = int(np.argmax(scores))
-    if coverage(snapshot, question, snapshot.indexed_text(int(ids[best]))) >= settings.min_coverage:
+    present = snapshot.passage_terms(int(ids[best]))
+    if coverage(snapshot, question, present_terms=present) >= settings.min_coverage:
         return float("nan")
     return float(scores[best])
 

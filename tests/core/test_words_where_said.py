@@ -48,3 +48,12 @@ def test_cutting_the_best_first_ranks_them_as_cutting_every_passage(
     monkeypatch.setattr(ranking, "EXACT_TOP", 10**6)  # every candidate cut
 
     assert [_top(public, q, len(top)) for q, top in zip(questions, lazy, strict=True)] == lazy
+
+
+def test_a_passage_has_the_terms_of_its_sentences_and_story_names(public: Retriever) -> None:
+    snapshot = public.index.snapshot
+    analyze = snapshot.lexical.analyze
+
+    for passage_id in range(len(snapshot.data.passages)):
+        whole = frozenset(analyze(snapshot.indexed_text(passage_id)))
+        assert snapshot.passage_terms(passage_id) == whole, passage_id
