@@ -58,9 +58,13 @@ def answerable(
     ``named``: the question names one of our artists or bands, so it is in scope by
     definition and only the floor applies.
     """
+    ids = np.array([r.passage_id for r in ranked[:RELEVANCE_DEPTH]], dtype=np.int64)
+    if len(ids) == 0:
+        return False
+    scores = relevance(snapshot, ids, vector)  # one product for all of them
     return any(
-        relevant(snapshot, settings, r.passage_id, question, vector, named=named)
-        for r in ranked[:RELEVANCE_DEPTH]
+        _passes(snapshot, settings, int(i), float(score), question, named=named)
+        for i, score in zip(ids, scores, strict=True)
     )
 
 
@@ -74,7 +78,19 @@ def relevant(
     named: bool = False,
 ) -> bool:
     """Whether one passage answers well enough, or the answer should be "no answer"."""
-    score = relevance(snapshot, np.array([passage_id]), vector)[0]
+    score = float(relevance(snapshot, np.array([passage_id]), vector)[0])
+    return _passes(snapshot, settings, passage_id, score, question, named=named)
+
+
+def _passes(
+    snapshot: Snapshot,
+    settings: RetrievalSettings,
+    passage_id: int,
+    score: float,
+    question: str,
+    *,
+    named: bool,
+) -> bool:
     if named and score >= settings.min_dense_floor:
         return True
     bar = settings.min_dense if settings.min_dense is not None else snapshot.min_dense
