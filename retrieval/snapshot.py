@@ -61,9 +61,9 @@ class Snapshot:
     def passage_terms(self, passage_id: int) -> frozenset[str]:
         """The search terms of :meth:`indexed_text`, from its sentences' (analysed once).
 
-        Words never cross a sentence's bounds, so they are the terms of the whole text:
-        checked on every seventh squad-scale passage. Analysing whole passages again for
-        each question took a tenth of the chat service's batcher thread on the seeds.
+        Words never cross a sentence's bounds, so they are the terms of the whole text
+        (checked on every seventh squad-scale passage, and by a test on the public slice),
+        and a question's coverage check analyses no passage again.
         """
         passage = self.data.passages[passage_id]
         if not passage.sentences:
