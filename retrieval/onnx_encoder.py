@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -167,7 +167,7 @@ class OnnxEncoder(TokenCounting):
             encodings = self._tokenizer.encode_batch_fast([texts[i] for i in missing])
             for i, encoding in zip(missing, encodings, strict=True):
                 pieces[i] = np.array(encoding.ids, dtype=np.int32)
-        return [ids for ids in pieces if ids is not None]
+        return cast(list[np.ndarray], pieces)  # every text has its pieces now
 
     def _session(self, model: Path) -> Any:
         session = self._sessions.get(model)
