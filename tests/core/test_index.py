@@ -469,8 +469,8 @@ def test_a_linked_index_made_at_opening_is_stored_and_read_back_next_time(
     assert not again.faiss_unsaved  # read from the generation, not linked again
     assert type(again.faiss).__name__ == "IndexHNSWFlat"
     assert again.faiss.ntotal == len(again.passages)
-    fp16 = store.load(work.index_dir, build_spec(work.settings, model))
-    assert type(fp16.faiss).__name__ != "IndexHNSWFlat"  # the default type made from vectors
+    default = store.load(work.index_dir, build_spec(work.settings, model))
+    assert type(default.faiss).__name__ == "IndexFlatIP"  # the default type, made from vectors
 
 
 def test_a_serving_index_is_frozen_out_of_collections_and_an_old_snapshot_still_freed(
