@@ -38,7 +38,8 @@ class ChatSettings(BaseModel):
     # Inline queries (searches as you type) one user may make in rate_limit_seconds, counted
     # apart from questions: typing pauses that each end in a search, not messages sent.
     rate_limit_inline_queries: int = Field(default=60, ge=1, le=10000)
-    # Where questions are counted: a `limits` storage URI (redis://… to share between processes).
+    # Where questions are counted: memory:// in this process, or a `limits` storage URI
+    # (redis://… to share the count between processes).
     rate_limit_storage: str = "memory://"
     feedback_db: Path = Path("feedback.sqlite3")  # relative to the data directory
     # A person's follow-ups stay with their artist until this many minutes pass without one.
@@ -51,9 +52,10 @@ class ChatSettings(BaseModel):
     def _storage_opens(cls, uri: str) -> str:
         """Refuse a storage the rate limiter could not use now, not at the first question."""
         # Imported here: the chat layer imports these settings.
-        from bot.chat.ratelimit import open_storage
+        from bot.chat.ratelimit import DEFAULT_STORAGE, open_storage
 
-        open_storage(uri)
+        if uri != DEFAULT_STORAGE:
+            open_storage(uri)
         return uri
 
 

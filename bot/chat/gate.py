@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.chat.i18n import translate
 from bot.chat.messages import Incoming, Reply, ReplyKind
-from bot.chat.ratelimit import Limiter, RateLimiter
+from bot.chat.ratelimit import Limiter, open_limiter
 from bot.chat.texts import EMPTY, RATE_LIMITED, TOO_LONG
 from bot.settings import Settings
 
@@ -20,8 +20,8 @@ UNLIMITED_PLATFORMS = frozenset({"repl", "web"})
 class QuestionGate:
     """The input limits and rate limits of the chat layer.
 
-    ``limiter`` counts questions (by default in the ``limits`` storage of
-    ``chat.rate_limit_storage``), ``inline_limiter`` inline queries
+    ``limiter`` counts questions (by default where ``chat.rate_limit_storage`` says:
+    this process, or a shared ``limits`` storage), ``inline_limiter`` inline queries
     (``chat.rate_limit_inline_queries``).
     """
 
@@ -34,10 +34,10 @@ class QuestionGate:
     ) -> None:
         chat = settings.chat
         self.max_chars = chat.max_question_chars
-        self.limiter: Limiter = limiter or RateLimiter(
+        self.limiter: Limiter = limiter or open_limiter(
             chat.rate_limit_questions, chat.rate_limit_seconds, storage=chat.rate_limit_storage
         )
-        self.inline_limiter: Limiter = inline_limiter or RateLimiter(
+        self.inline_limiter: Limiter = inline_limiter or open_limiter(
             chat.rate_limit_inline_queries,
             chat.rate_limit_seconds,
             storage=chat.rate_limit_storage,

@@ -1,15 +1,24 @@
-"""Per-user rate limiting of questions: a moving window, kept in a ``limits`` storage.
+"""Per-user rate limiting of questions: a moving window, in this process or a shared store.
 
-:class:`Limiter` is what the chat layer needs; :class:`RateLimiter` implements it
-over any storage the ``limits`` library opens from a URI (setting
-``chat.rate_limit_storage``): ``memory://`` for one process, ``redis://host`` to
-share the limits between several bot processes.
+:class:`Limiter` is what the chat layer needs, and :func:`open_limiter` makes one from
+the setting ``chat.rate_limit_storage``: ``memory://`` (the default) counts in this
+process (:class:`LocalLimiter`); any other URI names a ``limits`` storage shared by
+several bot processes, ``redis://host`` for example (:class:`RateLimiter`).
+
+Why ``memory://`` is not ``limits``' own memory storage: that storage expires entries
+from a timer thread that it starts anew on a hit once the last one has run, 10 ms
+later. At 400 questions a second that is a thread started every 10 ms: with the
+event loop waiting for each to start, 0.2-0.3 ms of CPU per question in the
+64-chat benchmark (docs/BENCHMARKS.md), for a count a dictionary keeps.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 from limits import RateLimitItemPerSecond
@@ -52,8 +61,76 @@ def open_storage(uri: str) -> Storage:
     return storage
 
 
+def open_limiter(
+    questions: int, seconds: float, *, storage: str = DEFAULT_STORAGE, name: str = "questions"
+) -> Limiter:
+    """A limiter allowing ``questions`` per ``seconds``, counted where ``storage`` says."""
+    if storage == DEFAULT_STORAGE:
+        return LocalLimiter(questions, seconds)
+    return RateLimiter(questions, seconds, storage=storage, name=name)
+
+
+class LocalLimiter:
+    """Allows each user ``questions`` questions in any window of ``seconds`` seconds,
+    counted in this process. Thread-safe.
+
+    Each user's times of asking are a short queue, trimmed when they ask; users who
+    stopped asking are forgotten in a sweep once every :attr:`SWEEP_EVERY` questions.
+    """
+
+    SWEEP_EVERY = 1024
+
+    def __init__(
+        self, questions: int, seconds: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._questions = questions
+        self._clock = clock
+        self._seconds = float(max(1, math.ceil(seconds)))  # whole seconds, as limits counts
+        self._asked: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+        self._until_sweep = self.SWEEP_EVERY
+
+    def allow(self, platform: str, user_id: str) -> bool:
+        """Count one question for this user; False when the limit is already reached."""
+        now = self._clock()
+        with self._lock:
+            self._until_sweep -= 1
+            if self._until_sweep <= 0:
+                self._sweep(now)
+            times = self._asked.setdefault((platform, user_id), deque())
+            self._trim(times, now)
+            if len(times) >= self._questions:
+                return False
+            times.append(now)
+            return True
+
+    def retry_after(self, platform: str, user_id: str) -> int:
+        """Seconds (rounded up, at least 1) until this user may ask again."""
+        now = self._clock()
+        with self._lock:
+            times = self._asked.get((platform, user_id))
+            if times is None:
+                return 1
+            self._trim(times, now)
+            if len(times) < self._questions:
+                return 1
+            oldest = times[0]  # the window drops it first, which frees a place
+        return max(1, math.ceil(oldest + self._seconds - now))
+
+    def _trim(self, times: deque[float], now: float) -> None:
+        while times and times[0] <= now - self._seconds:
+            times.popleft()
+
+    def _sweep(self, now: float) -> None:
+        self._until_sweep = self.SWEEP_EVERY
+        stale = now - self._seconds
+        for key in [k for k, times in self._asked.items() if not times or times[-1] <= stale]:
+            del self._asked[key]
+
+
 class RateLimiter:
-    """Allows each user ``questions`` questions in any window of ``seconds`` seconds.
+    """Allows each user ``questions`` questions in any window of ``seconds`` seconds,
+    counted in a ``limits`` storage (one that several processes can share).
 
     ``name`` keeps the counts of limiters sharing one storage apart (questions, inline
     queries).

@@ -69,7 +69,7 @@ class ChatService:
 
     Conversations are kept in ``conversations`` (in this process unless another
     :class:`ConversationStore` is given) and questions are counted by ``limiter``
-    (by default in the ``limits`` storage of ``chat.rate_limit_storage``); inline
+    (by default where ``chat.rate_limit_storage`` says); inline
     queries by ``inline_limiter`` (``chat.rate_limit_inline_queries``) instead.
     """
 

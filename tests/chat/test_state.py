@@ -1,7 +1,8 @@
 """The chat layer's shared state behind its seams: the rate limit's storage and the conversations.
 
-The rate limit is counted in a ``limits`` storage chosen by ``chat.rate_limit_storage``;
-a storage the limiter cannot use is refused when the settings load. Conversations live
+The rate limit is counted where ``chat.rate_limit_storage`` says: in this process
+(``memory://``) or in a ``limits`` storage; a storage the limiter cannot use is refused
+when the settings load. Conversations live
 in a :class:`ConversationStore`: two services over one store continue each other's
 conversations, as several bot processes sharing a store would.
 """
@@ -12,7 +13,7 @@ import pytest
 
 from bot.chat import ActionKind, ActionRequest, ChatService, FeedbackStore, Incoming, ReplyKind
 from bot.chat.conversations import MemoryConversations
-from bot.chat.ratelimit import RateLimiter
+from bot.chat.ratelimit import LocalLimiter, RateLimiter, open_limiter
 from bot.settings import DEFAULT_CONFIG, Settings, SettingsError, load_settings
 from retrieval import Retriever
 
@@ -38,12 +39,46 @@ def test_the_default_storage_is_memory_and_counts_per_user(no_overrides: object)
     settings = load_settings(DEFAULT_CONFIG)
     assert settings.chat.rate_limit_storage == "memory://"
 
-    limiter = RateLimiter(2, 60, storage=settings.chat.rate_limit_storage)
+    limiter = open_limiter(2, 60, storage=settings.chat.rate_limit_storage)
 
+    assert isinstance(limiter, LocalLimiter)
     assert limiter.allow("telegram", "alice") and limiter.allow("telegram", "alice")
     assert not limiter.allow("telegram", "alice")
     assert 1 <= limiter.retry_after("telegram", "alice") <= 60
     assert limiter.allow("telegram", "bob") and limiter.allow("discord", "alice")
+
+
+def test_the_local_window_moves_says_when_to_come_back_and_forgets_who_left() -> None:
+    now = [0.0]
+    limiter = LocalLimiter(2, 60, clock=lambda: now[0])
+
+    assert limiter.allow("telegram", "alice")
+    now[0] = 10.0
+    assert limiter.allow("telegram", "alice")
+    now[0] = 20.0
+    assert not limiter.allow("telegram", "alice")  # refused questions are not counted
+    assert limiter.retry_after("telegram", "alice") == 40  # the first leaves the window at 60
+    now[0] = 60.5
+    assert limiter.allow("telegram", "alice")
+    assert not limiter.allow("telegram", "alice")
+    assert limiter.retry_after("telegram", "alice") == 10  # the one asked at 10 s leaves next
+
+    for user in range(LocalLimiter.SWEEP_EVERY):
+        limiter.allow("discord", f"passer-by {user}")
+    now[0] = 200.0  # a sweep comes within SWEEP_EVERY more questions
+    for user in range(LocalLimiter.SWEEP_EVERY):
+        limiter.allow("discord", f"late {user}")
+    assert not [user for _, user in limiter._asked if user.startswith("passer-by")]
+    assert limiter.allow("discord", "passer-by 0")  # forgotten, not refused
+
+
+def test_a_shared_limits_storage_counts_the_same_way() -> None:
+    limiter = RateLimiter(2, 60, storage="memory://")  # limits' own storage, as redis:// is
+
+    assert limiter.allow("telegram", "alice") and limiter.allow("telegram", "alice")
+    assert not limiter.allow("telegram", "alice")
+    assert 1 <= limiter.retry_after("telegram", "alice") <= 60
+    assert limiter.allow("telegram", "bob")
 
 
 @pytest.mark.parametrize(
