@@ -35,6 +35,7 @@ from bot.chat import ChatService, FeedbackStore, Incoming, Reply
 from bot.settings import ChatSettings, Settings
 from retrieval import Retriever
 from retrieval import vectors as faiss_index
+from retrieval.batching import EMBED_CHUNK
 from retrieval.embedding import Encoder
 from retrieval.settings import RetrievalSettings
 
@@ -114,12 +115,35 @@ def chat_levels(
                 ask, questions, levels=[level], total=options.requests, repeats=options.repeats
             )
             figures.update(_batch_figures(retriever, before))
+            batch = max(1, round(figures["mean_batch"]))
+            model = model_only_rate(retriever, questions, batch=batch, total=options.requests)
+            figures["model_only_qps"] = round(model, 1)
+            figures["of_model_only"] = round(figures["qps"] / model, 3) if model else 0.0
             answer_ids = [r.answer_id for r in replies if r is not None and r.answer_id]
             figures["replies"] = len(replies)
             figures["lost"] = sum(1 for r in replies if r is None)
             figures["duplicated"] = len(answer_ids) - len(set(answer_ids))
             results.append(figures)
     return results
+
+
+def model_only_rate(retriever: Retriever, questions: list[str], *, batch: int, total: int) -> float:
+    """Questions a second the bare model embeds, the reference line for a chat level.
+
+    Each question's texts as the engine prepares them, ``batch`` questions per encoder
+    call as the batcher makes it (texts shared in a call embedded once), ``total``
+    questions: what the chats' rate would be if nothing but the model cost anything.
+    Measured right after the level, in the same process, so both see the same machine.
+    """
+    texts = [retriever.engine.prepare(q).texts for q in questions]
+    started, done = time.perf_counter(), 0
+    while done < total:
+        needed = [texts[(done + i) % len(texts)] for i in range(min(batch, total - done))]
+        call = list(dict.fromkeys(t for each in needed for t in each))
+        if call:
+            retriever.encoder.encode_queries(call, batch_size=min(len(call), EMBED_CHUNK))
+        done += len(needed)
+    return done / (time.perf_counter() - started)
 
 
 def _chat_asker(

@@ -63,6 +63,12 @@ def render(report: dict[str, Any]) -> str:
     chats = ours["concurrency"]
     batches = ", ".join(f"{x['askers']}: {x['mean_batch']}" for x in chats)
     lines.append(f"chats: mean questions per model call: {batches}")
+    if all("model_only_qps" in x for x in chats):
+        model = ", ".join(
+            f"{x['askers']}: {x['model_only_qps']} q/s ({x['of_model_only']} reached)"
+            for x in chats
+        )
+        lines.append(f"chats: the bare model on their questions, same batches: {model}")
     if all("lost" in x for x in chats):
         losses = ", ".join(f"{x['askers']}: {x['lost']}/{x['duplicated']}" for x in chats)
         lines.append(f"chats: questions lost/answered twice: {losses}")

@@ -6,10 +6,9 @@ process (:class:`LocalLimiter`); any other URI names a ``limits`` storage shared
 several bot processes, ``redis://host`` for example (:class:`RateLimiter`).
 
 Why ``memory://`` is not ``limits``' own memory storage: that storage expires entries
-from a timer thread that it starts anew on a hit once the last one has run, 10 ms
-later. At 400 questions a second that is a thread started every 10 ms: with the
-event loop waiting for each to start, 0.2-0.3 ms of CPU per question in the
-64-chat benchmark (docs/BENCHMARKS.md), for a count a dictionary keeps.
+from a timer thread, started anew 10 ms after the last one on the next hit. At 360
+questions a second that cost about 0.15 ms of CPU per question more than a dictionary
+of short queues does (docs/BENCHMARKS.md, session 14), for the same count.
 """
 
 from __future__ import annotations

@@ -89,6 +89,11 @@ def test_bench_measures_everything_on_a_tiny_corpus(
     for level in ours["concurrency"]:
         assert level["mean_batch"] >= 1 and level["model_calls"] > 0
         assert level["lost"] == 0 and level["duplicated"] == 0
+        # The bare model's rate on the same questions, the line the chats are read against.
+        assert level["model_only_qps"] > 0
+        assert level["of_model_only"] == pytest.approx(
+            level["qps"] / level["model_only_qps"], abs=1e-3
+        )
         assert level["replies"] >= level["questions"]
     assert report["ratios"]["qps_4"] > 0 and report["ratios"]["cold_start_s"] > 0
     assert [row["stories"] for row in report["build_vs_size"]] == [2]
