@@ -37,6 +37,7 @@ def render(report: dict[str, Any]) -> str:
     row("build: peak RSS MB", "build", "peak_rss_mb")
     row("update (one story added) s", "update", "wall_s")
     row("cold start to first answer s", "cold_start", "wall_s")
+    row("  the same, to the process's exit", "cold_start", "exit_s")
     row("RSS after load MB", "rss_after_load_mb")
     for path in ("dense", "lexical", "core"):
         row(f"warm {path} p50 ms", "latency", path, "p50_ms")

@@ -7,8 +7,8 @@ sentence-transformers on torch, a flat FAISS index, one question at a time; see
 * a full index build (in a fresh process): passages and words per second, wall time,
   peak memory; and builds of parts of the corpus, for build time against corpus size;
 * an incremental update: one story added to the built index (what ``/reload`` does);
-* a cold start: a fresh process to its first answer, from the persisted index, and
-  its memory after loading;
+* a cold start: a fresh process to its first answer (and to its exit), from the
+  persisted index, and its memory after loading;
 * warm single-question latency (p50, p99) of the dense path, the lexical path and
   the whole core call;
 * throughput and latency with 1, 8 and 64 concurrent chats through the chat service

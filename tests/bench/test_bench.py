@@ -73,7 +73,8 @@ def test_bench_measures_everything_on_a_tiny_corpus(
         assert side["build"]["passages"] > 0 and side["build"]["passages_per_s"] > 0
         assert side["build"]["peak_rss_mb"] > 0
         assert side["update"]["wall_s"] > 0 and side["update"]["embedded_passages"] > 0
-        assert side["cold_start"]["wall_s"] > 0
+        # To the first answer, which comes before the process has exited.
+        assert 0 < side["cold_start"]["wall_s"] <= side["cold_start"]["exit_s"]
         assert side["rss_after_load_mb"] > 0
         assert side["latency"]["core"]["p99_ms"] >= side["latency"]["core"]["p50_ms"] > 0
         assert [x["askers"] for x in side["concurrency"]] == LEVELS
