@@ -235,8 +235,8 @@ class _Scoring:
         )
 
     def except_story(self, ranked: list[Ranked], story_id: str) -> list[Ranked]:
-        passages = self.snapshot.data.passages
-        return [r for r in ranked if passages[r.passage_id].story_id != story_id]
+        owners = self.snapshot.data.passages.story_ids
+        return [r for r in ranked if owners[r.passage_id] != story_id]
 
     def relevant_only(self, ranked: list[Ranked]) -> list[Ranked]:
         return [r for r in ranked if self._relevant(r)]
@@ -249,9 +249,9 @@ class _Scoring:
         A follow-up whose words the chat's story lacks and another story holds goes there;
         one that both answer stays with the chat's story.
         """
-        passages = self.snapshot.data.passages
-        story = passages[best.passage_id].story_id
-        other = next((r for r in everywhere if passages[r.passage_id].story_id != story), None)
+        owners = self.snapshot.data.passages.story_ids
+        story = owners[best.passage_id]
+        other = next((r for r in everywhere if owners[r.passage_id] != story), None)
         if other is None or not self._relevant(other):
             return False
         closer = self._relevance(other) >= self._relevance(best) - FOLLOW_UP_RELEVANCE_TIE

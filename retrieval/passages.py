@@ -30,10 +30,14 @@ class Passage:
 
 
 class PassageTable(Sequence[Passage]):
-    """Passages kept by columns, each made a :class:`Passage` when first read.
+    """Passages kept by columns, each made a :class:`Passage` when read (``story_ids`` is
+    the column a search reads most, without making one).
 
     Opening squad-scale made its 19,782 passages and 89,108 sentence spans up front, 0.2 s
-    of a cold start; a search reads a few dozen of them.
+    of a cold start; a search reads a few dozen of them. Nor are the passages read kept:
+    made after the snapshot was frozen (see :mod:`retrieval.live`), they were objects for
+    the garbage collector to walk, up to 130,000 of them, and a full collection stalled
+    every thread, the event loop's too, for up to 145 ms (docs/BENCHMARKS.md, session 14).
     """
 
     def __init__(
@@ -57,11 +61,10 @@ class PassageTable(Sequence[Passage]):
         self._sentences = list(sentences)
         self._offsets = self.sentence_offsets.tolist()
         self._spans = spans
-        self._made: list[Passage | None] = [None] * len(texts)
         self._rows: dict[str, list[int]] | None = None  # rows_by_story, made once
 
     def __len__(self) -> int:
-        return len(self._made)
+        return len(self._texts)
 
     @overload
     def __getitem__(self, index: int) -> Passage: ...
@@ -72,23 +75,20 @@ class PassageTable(Sequence[Passage]):
     def __getitem__(self, index: int | slice) -> Passage | list[Passage]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        made = self._made[index]
-        if made is None:
-            row = index % len(self._made)
-            spans, (starts, ends) = self._spans, self._bounds
-            first, last = 2 * self._offsets[row], 2 * self._offsets[row + 1]
-            made = self._made[row] = Passage(
-                self.story_ids[row],
-                self._indexes[row],
-                self._texts[row],
-                starts[row],
-                ends[row],
-                tuple(Span(spans[i], spans[i + 1]) for i in range(first, last, 2)),
-            )
-        return made
+        row = range(len(self._texts))[index]  # a negative index counts from the end
+        spans, (starts, ends) = self._spans, self._bounds
+        first, last = 2 * self._offsets[row], 2 * self._offsets[row + 1]
+        return Passage(
+            self.story_ids[row],
+            self._indexes[row],
+            self._texts[row],
+            starts[row],
+            ends[row],
+            tuple(Span(spans[i], spans[i + 1]) for i in range(first, last, 2)),
+        )
 
     def __iter__(self) -> Iterator[Passage]:
-        return (self[i] for i in range(len(self._made)))
+        return (self[i] for i in range(len(self._texts)))
 
     def columns(self, begin: int = 0, end: int | None = None) -> dict[str, list[Any]]:
         """The columns of passages ``begin:end`` (all by default), as the constructor takes

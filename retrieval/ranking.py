@@ -107,7 +107,8 @@ def rank(
     if query.mentioned and within is None:
         best = query.mentioned[0][1]
         named = {info.story_id: q for info, q in query.mentioned if q >= best - NAMED_TIE}
-        owners = [snapshot.data.passages[i].story_id for i in candidates]
+        story_ids = snapshot.data.passages.story_ids
+        owners = [story_ids[i] for i in candidates]
         boost = [settings.artist_boost * named.get(o, 0.0) for o in owners]
         fused = fused + np.array(boost, dtype=np.float32)
     fused = near.cut(fused, lexical_part)

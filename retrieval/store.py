@@ -40,7 +40,7 @@ from retrieval import lexical, pack, segments, vocabulary
 from retrieval import vectors as faiss_index
 from retrieval.chunking import CHUNKER_VERSION
 from retrieval.files import fsync, write_text_atomic
-from retrieval.passages import Passage, rows_by_story, sentence_offsets
+from retrieval.passages import PassageTable, rows_by_story, sentence_offsets
 from retrieval.results import StoryInfo
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class IndexData:
     spec: BuildSpec
     stories: list[StoryInfo]
     digests: dict[str, str]
-    passages: Sequence[Passage]
+    passages: PassageTable
     vectors: np.ndarray
     # One vector per sentence; passage i owns rows sentence_offsets[i]:sentence_offsets[i+1].
     sentence_vectors: np.ndarray

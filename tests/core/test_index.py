@@ -31,6 +31,8 @@ from retrieval.embedding import Encoder
 from retrieval.indexing import build_spec, refresh
 from retrieval.live import LiveIndex
 from retrieval.models import export_needed
+from retrieval.passages import Passage
+from retrieval.results import Span
 from tests.core.conftest import (
     BAKHYT,
     ROOT,
@@ -494,6 +496,23 @@ def test_a_serving_index_is_frozen_out_of_collections_and_an_old_snapshot_still_
         collected = {id(o) for o in gc.get_objects()}  # all but the frozen
         assert id(retriever.index.snapshot.speller) not in collected  # frozen in turn
         assert [h.story.story_id for h in retriever.search(QUESTIONS[0], k=1).hits]
+    finally:
+        gc.unfreeze()
+
+
+def test_searches_leave_no_passages_for_the_collector_to_walk(
+    work: Workspace, model: CachedEncoder
+) -> None:
+    # A full collection walks every object made since the snapshot was frozen, holding the
+    # GIL: passages kept from searches were most of them at squad-scale (130,000 objects).
+    settings = work.settings.model_copy(update={"multilingual": "off"})
+    try:
+        retriever = Retriever.open(settings, encoder=model, index_dir=work.index_dir, freeze=True)
+        for question in QUESTIONS:
+            assert retriever.search(question, k=3).question
+
+        walked = [o for o in gc.get_objects() if isinstance(o, (Passage, Span))]
+        assert walked == []
     finally:
         gc.unfreeze()
 
