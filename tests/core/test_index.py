@@ -134,6 +134,11 @@ def pristine(tmp_path_factory: pytest.TempPathFactory, model: CachedEncoder) -> 
     retriever = Retriever.open(settings, encoder=model, index_dir=index_dir)
     expected = answers(retriever)
     assert [hits[0][0] for hits in expected] == [MIRELA, OSKAR]
+    # The multilingual vectors are written in the background: copies of a folder still
+    # being written lose files (a copy once listed a temporary file that was then renamed).
+    retriever.index.wait_multilingual(timeout=300)
+    assert not retriever.index.multilingual_building
+    retriever.close()
     return Workspace(settings, index_dir, expected)
 
 
