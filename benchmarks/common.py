@@ -86,7 +86,7 @@ def cold_start(
     """Wall time of a fresh process from its start to its first answer (median of runs).
 
     The answer is the first thing the command prints; the time to the process's exit
-    (a further 0.25-0.35 s on squad-scale, freeing what it loaded) is ``exit_s``.
+    (0.24-0.42 s later in session 14's runs, freeing what it loaded) is ``exit_s``.
     """
     argv, extra = command(settings, question)
     runs = []

@@ -2,9 +2,9 @@
 
 The rate limit is counted where ``chat.rate_limit_storage`` says: in this process
 (``memory://``) or in a ``limits`` storage; a storage the limiter cannot use is refused
-when the settings load. Conversations live
-in a :class:`ConversationStore`: two services over one store continue each other's
-conversations, as several bot processes sharing a store would.
+when the settings load. Conversations live in a :class:`ConversationStore`: two services
+over one store continue each other's conversations, as several bot processes sharing a
+store would.
 """
 
 from __future__ import annotations
