@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict, TypeVar
 
-from retrieval import calibration, multilingual, related, store
+from retrieval import blas, calibration, multilingual, related, store
 from retrieval.corpus import Story, StoryCache
 from retrieval.embedding import Encoder, QueryWarming
 from retrieval.indexing import UpdateReport, refresh
@@ -99,10 +99,11 @@ class LiveIndex:
 
         The multilingual vectors follow in a background thread (``multilingual_progress``
         counts their passages); the index answers English questions meanwhile. With
-        ``warm_queries`` the query model opens in a thread while the index loads. With
-        ``freeze`` every snapshot swapped in is kept out of garbage collections (see the
-        module's docstring): for a process that serves, not for tests or scripts that
-        open many indexes.
+        ``warm_queries`` (questions follow) the query model opens in a thread while the
+        index loads, and numpy's BLAS runs on one thread once it is loaded (see
+        :mod:`retrieval.blas`). With ``freeze`` every snapshot swapped in is kept out of
+        garbage collections (see the module's docstring): for a process that serves, not
+        for tests or scripts that open many indexes.
         """
         encoder = encoder or open_encoder(settings)
         if warm_queries:
@@ -113,7 +114,7 @@ class LiveIndex:
         data, report = refresh(settings, encoder, index_dir, progress=progress, cache=loaded)
         if report.touched:
             log.info("index updated: %s", report.describe())
-        return cls(
+        live = cls(
             settings,
             encoder,
             data,
@@ -122,6 +123,9 @@ class LiveIndex:
             multilingual_progress=multilingual_progress,
             freeze=freeze,
         )
+        if warm_queries:
+            blas.for_questions()
+        return live
 
     @property
     def snapshot(self) -> Snapshot:

@@ -1,0 +1,39 @@
+"""numpy's BLAS threads in a process that answers questions.
+
+A search multiplies small matrices: a few hundred sentence vectors by one or two
+question vectors (:func:`retrieval.ranking.dense_scores`). OpenBLAS spreads such a
+product over its threads, which then wait for the next one spinning, on the cores
+the model's threads need. On the 2-core machine, squad-scale's warm ``search``
+with one BLAS thread against two, alternating in one process: p50 3.72-6.08 ms
+against 4.40-7.89 ms and CPU 8.6-13.0 ms a question against 11.0-17.2 ms, better
+in each of four pairs (docs/BENCHMARKS.md, session 15).
+
+A build keeps every thread: its products are large, and a process that only builds
+never calls :func:`for_questions`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+# BLAS threads once questions follow.
+QUESTION_THREADS = 1
+
+_lock = threading.Lock()
+_limit: Any = None  # the limit in force (threadpoolctl would restore the old one on exit)
+
+
+def for_questions() -> None:
+    """Run numpy's BLAS on :data:`QUESTION_THREADS` threads from now on, in this process.
+
+    Idempotent. OpenBLAS's thread count belongs to the process, not to a thread, so
+    this is for a process that answers questions (the bots, the REPL, ``ask``, the
+    evaluation), not a per-call setting.
+    """
+    global _limit
+    with _lock:
+        if _limit is None:
+            from threadpoolctl import threadpool_limits
+
+            _limit = threadpool_limits(limits=QUESTION_THREADS, user_api="blas")
