@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -218,10 +219,12 @@ def _lexical_path(retriever: Retriever) -> Callable[[str], object]:
 
 
 def _update_ours(retriever: Retriever, corpus: Path, repeats: int) -> dict[str, Any]:
+    """Adding the median story (its file copied in, then what ``/reload`` runs) and
+    removing it again (what ``/removestory`` runs), ``repeats`` times each."""
     source = median_story(corpus)
     added = corpus / f"{ADDED_STORY}{source.suffix}"
-    runs = []
-    for repeat in range(repeats):
+    runs, removals = [], []
+    for _ in range(repeats):
         shutil.copyfile(source, added)
         started = time.perf_counter()
         report = retriever.reload()
@@ -229,14 +232,17 @@ def _update_ours(retriever: Retriever, corpus: Path, repeats: int) -> dict[str, 
             {"wall_s": time.perf_counter() - started, "embedded_passages": report.embedded_passages}
         )
         passages = len(retriever.index.snapshot.data.passages)
-        added.unlink()
-        if repeat < repeats - 1:
-            retriever.reload()  # back to the built index for the next run
+        [story_id] = report.added
+        started = time.perf_counter()
+        retriever.remove_story(story_id)  # back to the built index for the next run
+        removals.append(time.perf_counter() - started)
     # Each add too: the first in a process also opens the passage model.
     each = [round(run["wall_s"], 3) for run in runs]
     return {
         **load.median_of(runs),
         "each_s": each,
+        "remove_s": round(statistics.median(removals), 3),
+        "remove_each_s": [round(r, 3) for r in removals],
         "story": source.name,
         "index_passages": passages,
     }

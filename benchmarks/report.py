@@ -36,6 +36,7 @@ def render(report: dict[str, Any]) -> str:
     row("build: wall s", "build", "wall_s")
     row("build: peak RSS MB", "build", "peak_rss_mb")
     row("update (one story added) s", "update", "wall_s")
+    row("  that story removed s", "update", "remove_s")
     row("cold start to first answer s", "cold_start", "wall_s")
     row("  the same, to the process's exit", "cold_start", "exit_s")
     row("RSS after load MB", "rss_after_load_mb")

@@ -81,6 +81,9 @@ def test_bench_measures_everything_on_a_tiny_corpus(
         assert all(x["qps"] > 0 for x in side["concurrency"])
     assert ours["latency"]["lexical"]["p50_ms"] > 0 and baseline["latency"]["lexical"] is None
     assert ours["build"]["sentences"] > ours["build"]["passages"]
+    # Removing the added story again, as /removestory does, once per added copy.
+    assert ours["update"]["remove_s"] > 0
+    assert len(ours["update"]["remove_each_s"]) == len(ours["update"]["each_s"])
     assert ours["build"]["passage_only_per_s"] > 0  # the reference line, same process
     assert ours["build"]["of_passage_only"] > 0
     assert ours["cold_start"]["command"].startswith("artistbot")
