@@ -8,8 +8,9 @@ with one BLAS thread against two, alternating in one process: p50 3.72-6.08 ms
 against 4.40-7.89 ms and CPU 8.6-13.0 ms a question against 11.0-17.2 ms, better
 in each of four pairs (docs/BENCHMARKS.md, session 15).
 
-A build keeps every thread: its products are large, and a process that only builds
-never calls :func:`for_questions`.
+A process that only builds (``artistbot index``) never calls :func:`for_questions` and
+keeps every thread. A running bot's own updates (a story added from a chat) run with the
+one thread too; their cost is the model embedding the story's sentences.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 QUESTION_THREADS = 1
 
 _lock = threading.Lock()
-_limit: Any = None  # the limit in force (threadpoolctl would restore the old one on exit)
+_limit: Any = None  # the limit once applied (threadpoolctl's object; never restored)
 
 
 def for_questions() -> None:

@@ -29,7 +29,7 @@ SCRIPT = textwrap.dedent(
 
     settings = RetrievalSettings.model_validate_json(sys.argv[1])
     at_start = blas_threads()
-    Retriever.open(settings, warm_queries=False, multilingual_progress=None).close()
+    Retriever.open(settings, warm_queries=False).close()
     after_build = blas_threads()
     Retriever.open(settings).close()
     print(json.dumps([at_start, after_build, blas_threads()]))
