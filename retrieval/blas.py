@@ -15,26 +15,20 @@ one thread too; their cost is the model embedding the story's sentences.
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from functools import cache
 
 # BLAS threads once questions follow.
 QUESTION_THREADS = 1
 
-_lock = threading.Lock()
-_limit: Any = None  # the limit once applied (threadpoolctl's object; never restored)
 
-
+@cache
 def for_questions() -> None:
     """Run numpy's BLAS on :data:`QUESTION_THREADS` threads from now on, in this process.
 
-    Idempotent. OpenBLAS's thread count belongs to the process, not to a thread, so
-    this is for a process that answers questions (the bots, the REPL, ``ask``, the
-    evaluation), not a per-call setting.
+    Once per process (setting it again would change nothing). OpenBLAS's thread count
+    belongs to the process, not to a thread, so this is for a process that answers
+    questions (the bots, the REPL, ``ask``, the evaluation), not a per-call setting.
     """
-    global _limit
-    with _lock:
-        if _limit is None:
-            from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits
 
-            _limit = threadpool_limits(limits=QUESTION_THREADS, user_api="blas")
+    threadpool_limits(limits=QUESTION_THREADS, user_api="blas")
