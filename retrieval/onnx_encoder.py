@@ -200,6 +200,11 @@ def _open_session(model: Path, threads: int) -> Any:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    # The pool's threads spin while a run lasts (waking them between an operator's parts
+    # costs more) but stop as soon as it returns: spinning on, a worker held the second
+    # core while the question was ranked, and a squad-scale search took 0.4-1.9 ms longer
+    # at half again the CPU (docs/BENCHMARKS.md, session 16).
+    options.add_session_config_entry("session.force_spinning_stop", "1")
     return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
