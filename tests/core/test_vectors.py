@@ -112,7 +112,7 @@ def test_hnsw_recall_against_flat(data: Dataset) -> None:
             id="uniform",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="IVF probes a quarter of its lists (32 of 128 here): enough on "
+                reason="IVF probes an eighth of its lists (16 of 128 here): enough on "
                 "clustered vectors such as text embeddings, not on 5,000 uniform 64-d ones; "
                 "those need about 96 probes for recall@10 of 0.95",
             ),
