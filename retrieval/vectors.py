@@ -33,6 +33,10 @@ IN_MEMORY = frozenset({"flat", "fp16"})
 # model's for two cores. OpenMP thread counts belong to the calling thread, so builds
 # (which do gain from threads) set their own.
 SEARCH_THREADS = 1
+# Linux maps every page of new rows at once (MAP_POPULATE) instead of on first write:
+# 167 MB made and filled in 0.08-0.09 s instead of 0.11-0.14 s (squad-scale's sentence
+# vectors, copied on every update and read on every load).
+_POPULATE = getattr(mmap, "MAP_POPULATE", 0)
 
 
 def empty_rows(count: int, dimension: int) -> np.ndarray:
@@ -45,7 +49,11 @@ def empty_rows(count: int, dimension: int) -> np.ndarray:
     """
     if count * dimension == 0:
         return np.empty((count, dimension), dtype=np.float32)
-    memory = mmap.mmap(-1, count * dimension * 4)
+    size = count * dimension * 4
+    if _POPULATE:
+        memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _POPULATE)
+    else:
+        memory = mmap.mmap(-1, size)
     return np.frombuffer(memory, dtype=np.float32).reshape(count, dimension)
 
 
