@@ -47,7 +47,9 @@ def new_data_dir(parent: Path, session_data_dir: Path) -> Path:
     """An empty data directory that shares the session's exported model (read-only)."""
     data = parent / "data"
     data.mkdir()
-    (data / "models").symlink_to(session_data_dir / "models", target_is_directory=True)
+    shared = session_data_dir / "models"
+    shared.mkdir(exist_ok=True)  # a test run alone exports the model here first
+    (data / "models").symlink_to(shared, target_is_directory=True)
     return data
 
 
