@@ -9,11 +9,11 @@ enqueues its question and awaits a future; one worker thread takes whatever is
 queued (up to ``max_batch``), prepares each question (analysed once, see
 :meth:`Searcher.prepare`), embeds every text they need in one encoder call
 (float32: length-sorted chunks of :data:`EMBED_CHUNK`, so short questions are not
-padded to long ones), completes each with its vectors and resolves each future as
-soon as its answer is ready. Nothing waits for a batch to fill: a lone question is
-embedded at once, and questions arriving while the worker is busy form the next
-batch. The event loop never blocks: enqueueing is a non-blocking put, and answers
-come back through ``loop.call_soon_threadsafe``.
+padded to long ones) and completes each with its vectors. Nothing waits for a batch to
+fill: a lone question is embedded at once, and questions arriving while the worker is
+busy form the next batch. The event loop never blocks: enqueueing is a non-blocking put,
+and a batch's answers come back together, through one ``loop.call_soon_threadsafe`` per
+event loop (see :func:`_resolve_all`).
 """
 
 from __future__ import annotations
@@ -79,6 +79,10 @@ class _Request:
     future: asyncio.Future[Answer]
 
 
+# A request and its answer, or the error it raised.
+_Outcome = tuple[_Request, Answer | None, BaseException | None]
+
+
 class QueryBatcher:
     """Answers concurrent callers' questions, embedding them in batches.
 
@@ -136,7 +140,7 @@ class QueryBatcher:
             except queue.Empty:
                 return
             if request is not None:
-                _resolve(request, None, RuntimeError("the query batcher is closed"))
+                _resolve_all([(request, None, RuntimeError("the query batcher is closed"))])
 
     @property
     def running(self) -> bool:
@@ -194,29 +198,28 @@ class QueryBatcher:
                 return
 
     def _answer(self, batch: list[_Request]) -> None:
+        settled: list[_Outcome] = []
         prepared: list[tuple[_Request, Prepared]] = []
         for request in batch:
             if request.future.done():  # a cancelled asker needs no answer
                 continue
             try:
-                question = self._searcher.prepare(request.question, request.options)
+                prepared.append(
+                    (request, self._searcher.prepare(request.question, request.options))
+                )
             except Exception as exc:
-                _resolve(request, None, exc)
-            else:
-                prepared.append((request, question))
+                settled.append((request, None, exc))
         try:
             vectors = self._embed([p for _, p in prepared])
         except Exception as exc:  # the model failed: every asker in the batch hears why
-            for request, _ in prepared:
-                _resolve(request, None, exc)
-            return
+            settled.extend((request, None, exc) for request, _ in prepared)
+            prepared = []
         for request, question in prepared:
             try:
-                answer = self._searcher.complete(question, vectors)
+                settled.append((request, self._searcher.complete(question, vectors), None))
             except Exception as exc:
-                _resolve(request, None, exc)
-            else:
-                _resolve(request, answer, None)
+                settled.append((request, None, exc))
+        _resolve_all(settled)
 
     def _embed(self, prepared: list[Prepared]) -> dict[str, np.ndarray]:
         """One encoder call for every text the prepared questions need."""
@@ -230,16 +233,28 @@ class QueryBatcher:
         return {t: np.asarray(v, dtype=np.float32) for t, v in zip(texts, encoded, strict=True)}
 
 
-def _resolve(request: _Request, answer: Answer | None, error: BaseException | None) -> None:
-    def settle() -> None:
+def _resolve_all(settled: Sequence[_Outcome]) -> None:
+    """Settle the askers' futures, with one call into each of their event loops.
+
+    One call per answer woke the loop once per answer: at 64 chats, 31 wake-ups for each
+    batch, each taking the GIL from the worker. Together, the seed questions were answered
+    at 279-308 a second against 260-279 (three alternating pairs, docs/BENCHMARKS.md).
+    """
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in settled:
+        by_loop.setdefault(outcome[0].loop, []).append(outcome)
+    for loop, outcomes in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, outcomes)
+        except RuntimeError:  # the askers' event loop is closed: nobody is waiting any more
+            log.debug("dropped %d answers for a closed event loop", len(outcomes))
+
+
+def _settle(outcomes: Sequence[_Outcome]) -> None:
+    for request, answer, error in outcomes:
         if request.future.done():
-            return
+            continue
         if error is not None:
             request.future.set_exception(error)
         else:
             request.future.set_result(answer)  # type: ignore[arg-type]
-
-    try:
-        request.loop.call_soon_threadsafe(settle)
-    except RuntimeError:  # the asker's event loop is closed: nobody is waiting any more
-        log.debug("dropped an answer for a closed event loop")
