@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict, TypeVar
 
-from retrieval import blas, calibration, multilingual, related, store
+from retrieval import calibration, multilingual, related, store, threads
 from retrieval.corpus import Story, StoryCache
 from retrieval.embedding import Encoder, QueryWarming
 from retrieval.indexing import UpdateReport, refresh
@@ -100,8 +100,8 @@ class LiveIndex:
         The multilingual vectors follow in a background thread (``multilingual_progress``
         counts their passages); the index answers English questions meanwhile. With
         ``warm_queries`` (questions follow) the query model opens in a thread while the
-        index loads, and numpy's BLAS runs on one thread once it is loaded (see
-        :mod:`retrieval.blas`). With ``freeze`` every snapshot swapped in is kept out of
+        index loads, and numpy's BLAS and the GIL are set for questions once it is loaded
+        (see :mod:`retrieval.threads`). With ``freeze`` every snapshot swapped in is kept out of
         garbage collections (see the module's docstring): for a process that serves, not
         for tests or scripts that open many indexes.
         """
@@ -124,7 +124,7 @@ class LiveIndex:
             freeze=freeze,
         )
         if warm_queries:
-            blas.for_questions()
+            threads.for_questions()
         return live
 
     @property
