@@ -202,8 +202,9 @@ def _open_session(model: Path, threads: int) -> Any:
     options.log_severity_level = 3
     # The pool's threads spin while a run lasts (waking them between an operator's parts
     # costs more) but stop as soon as it returns: spinning on, a worker held the second
-    # core while the question was ranked, and a squad-scale search took 0.4-1.9 ms longer
-    # at half again the CPU (docs/BENCHMARKS.md, session 16).
+    # core while the question was ranked. Six alternating pairs of 300 squad-scale
+    # searches: the p50 lower in five (by up to 1.7 ms), the CPU lower in all six (by
+    # 16-46%; docs/BENCHMARKS.md, session 16).
     options.add_session_config_entry("session.force_spinning_stop", "1")
     return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
