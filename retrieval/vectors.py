@@ -19,8 +19,8 @@ HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 96
 # IVF probes an eighth of its lists (at least 16). It suits clustered data such as real
 # text embeddings; on structureless uniform vectors use HNSW. On squad-scale's 10,000
-# questions an eighth found what a quarter did (hit@1 0.7796 against 0.7798, hit@5 0.9246
-# against 0.9247) in 0.15 ms instead of 0.24 (docs/BENCHMARKS.md, sessions 15-16).
+# questions an eighth found what a quarter did (session 16: hit@1 0.7793 against 0.7795,
+# hit@5 0.9241 against 0.9243) in 0.15 ms instead of 0.24 (docs/BENCHMARKS.md).
 IVF_PROBE_SHARE = 8
 IVF_MIN_PROBES = 16
 # Below this many vectors "ivf" scans them all: too few to train its lists on.
@@ -45,7 +45,8 @@ def empty_rows(count: int, dimension: int) -> np.ndarray:
     numpy asks the kernel for huge pages for large arrays (madvise), and finding them can
     mean compacting memory first: after an index load on the 2-core machine, filling the
     first new 167 MB of vectors (squad-scale, an in-process story removal) took 0.66 s
-    that way, and 0.10-0.12 s in anonymous memory mapped here.
+    that way, and 0.10-0.12 s in anonymous memory mapped here (0.08-0.09 s with its pages
+    mapped at once, see :data:`_POPULATE`).
     """
     if count * dimension == 0:
         return np.empty((count, dimension), dtype=np.float32)
