@@ -145,6 +145,17 @@ def test_an_updated_ivf_index_keeps_its_lists_and_holds_only_the_new_vectors() -
     assert recall_at_k(updated, shorter, queries) >= 0.95
 
 
+def test_a_stored_ivf_index_probes_as_a_fresh_one_when_read(tmp_path: Path) -> None:
+    points, _ = clustered(10)
+    built = vectors.build_index(points, "ivf")
+    built.nprobe = built.nlist  # as an index stored by an older version might probe
+    vectors.write(built, str(tmp_path / "index.faiss"))
+
+    read = vectors.read(str(tmp_path / "index.faiss"))
+
+    assert read.nprobe == vectors.build_index(points, "ivf").nprobe < built.nlist
+
+
 def test_an_ivf_index_is_trained_again_once_the_corpus_outgrows_its_lists() -> None:
     points, _ = clustered(9)
     small = vectors.build_index(points[:1200], "ivf")
