@@ -163,6 +163,7 @@ def machine() -> dict[str, Any]:
     versions = store.library_versions(LIBRARIES)
     return {
         "cpu": _cpu_model(),
+        **_cpu_kind(),
         "cores": os.cpu_count(),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "system": f"{platform.system()} {platform.release()}",
@@ -222,6 +223,28 @@ def _ratio(ours: Any, theirs: Any) -> float | None:
 
 def _load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+# The CPU's vector extensions, which ONNX Runtime chooses its int8 kernels by. Two VMs here
+# named only "AMD EPYC" gave the int8 question model different speeds and the eval figures
+# of the same code and libraries 1-2 questions apart (docs/BENCHMARKS.md, session 17).
+VECTOR_EXTENSIONS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def _cpu_kind() -> dict[str, Any]:
+    """The CPU's family and model numbers and its vector extensions (Linux only)."""
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        return {}
+    flags = set(fields.get("flags", "").split())
+    return {
+        "cpu_family_model": f"{fields.get('cpu family', '?')}/{fields.get('model', '?')}",
+        "vector_extensions": [x for x in VECTOR_EXTENSIONS if x in flags],
+    }
 
 
 def _cpu_model() -> str:

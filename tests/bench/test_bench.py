@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from benchmarks import load as bench_load
 from benchmarks.baseline import Baseline, paragraphs
 from benchmarks.report import render
+from benchmarks.run import VECTOR_EXTENSIONS
 from benchmarks.synthetic import clustered, exact_top, measure
 from bot.cli import cli
 from retrieval.corpus import load_corpus
@@ -103,6 +104,18 @@ def test_bench_measures_everything_on_a_tiny_corpus(
     assert [row["stories"] for row in report["build_vs_size"]] == [2]
     assert set(report["synthetic"]["types"]) == {"flat", "hnsw", "ivf"}
     assert report["synthetic"]["types"]["flat"]["recall@10"] == 1.0
+    # What the figures were measured on, down to the vector extensions the model's int8
+    # kernels are chosen by: those of the CPU's flags (Linux).
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        flags = {
+            f
+            for line in cpuinfo.read_text().splitlines()
+            if line.startswith("flags")
+            for f in line.split(":", 1)[1].split()
+        }
+        extensions = report["machine"]["vector_extensions"]
+        assert extensions == [x for x in VECTOR_EXTENSIONS if x in flags]
     assert (plots / "bench.png").read_bytes().startswith(PNG_MAGIC)
     assert json.loads((plots / "bench.json").read_text()) == report
     # The bench worked in a temporary folder: the data directory holds only the model.
