@@ -72,17 +72,20 @@ class ArtistMatcher:
         word of the stories or of the language: "what does an artist play" names nobody.
         """
         words = names.tokens(question)
+        texts = [t.text for t in words]
+        # Each word's "is a word of the stories" (a folded word may hold a space: NFKD).
+        in_vocabulary = [all(w in self._vocabulary for w in t.split()) for t in texts]
         best: dict[str, float] = {}
-        for key, _ in self._exact(words):
-            self._credit(best, key, 1.0)
         for length, keys in self._by_length.items():
-            fuzzy = [
-                window
-                for window in _windows(words, length)
-                if window not in self._owner
-                and len(window) >= MIN_FUZZY_LENGTH
-                and not self._known_words(window)
-            ]
+            fuzzy: list[str] = []
+            for i, window in enumerate(_windows(texts, length)):
+                if window in self._owner:
+                    if self._written_as_name(window, words[i : i + length]):
+                        self._credit(best, window, 1.0)
+                elif len(window) >= MIN_FUZZY_LENGTH and not self._read_as_words(
+                    window, in_vocabulary[i : i + length]
+                ):
+                    fuzzy.append(window)
             if fuzzy:
                 self._fuzzy(best, fuzzy, keys)
         return sorted(best.items(), key=lambda item: -item[1])
@@ -104,10 +107,10 @@ class ArtistMatcher:
 
     def _exact(self, words: list[names.NameToken]) -> Iterator[tuple[str, list[names.NameToken]]]:
         """The windows of ``words`` that are a name as they stand, with that name's key."""
+        texts = [t.text for t in words]
         for length in self._by_length:
-            for i in range(len(words) - length + 1):
+            for i, key in enumerate(_windows(texts, length)):
                 window = words[i : i + length]
-                key = " ".join(t.text for t in window)
                 if key in self._owner and self._written_as_name(key, window):
                     yield key, window
 
@@ -119,11 +122,10 @@ class ArtistMatcher:
             for t in window
         )
 
-    def _known_words(self, window: str) -> bool:
-        words = window.split()
-        if all(w in self._vocabulary for w in words):
-            return True
-        return len(words) == 1 and words[0] in self._lexicon
+    def _read_as_words(self, window: str, in_vocabulary: list[bool]) -> bool:
+        """Whether ``window`` reads as words, not as a misspelt name: words of the stories
+        only (``in_vocabulary``, one flag a word), or one word of the language."""
+        return all(in_vocabulary) or (len(in_vocabulary) == 1 and window in self._lexicon)
 
     def _fuzzy(self, best: dict[str, float], windows: list[str], keys: list[str]) -> None:
         candidates = [k for k in keys if len(k) >= MIN_FUZZY_LENGTH and k not in self._initials]
@@ -140,8 +142,9 @@ class ArtistMatcher:
             best[story_id] = max(best.get(story_id, 0.0), quality)
 
 
-def _windows(words: list[names.NameToken], length: int) -> list[str]:
-    return [" ".join(t.text for t in words[i : i + length]) for i in range(len(words) - length + 1)]
+def _windows(texts: list[str], length: int) -> list[str]:
+    """Each run of ``length`` consecutive words, joined by spaces (a name's key form)."""
+    return [" ".join(texts[i : i + length]) for i in range(len(texts) - length + 1)]
 
 
 def _past_possessive(text: str, end: int) -> int:
