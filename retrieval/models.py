@@ -6,14 +6,8 @@ from pathlib import Path
 
 from retrieval.embedding import Encoder, QueryPrecision, fingerprint, offline, resolve_model
 from retrieval.files import folder_lock
-from retrieval.onnx_encoder import (
-    EXPORT_VERSION,
-    MODEL_FILE,
-    QUANTISED_FILE,
-    OnnxEncoder,
-    export_onnx,
-    quantise,
-)
+from retrieval.onnx_encoder import OnnxEncoder
+from retrieval.onnx_export import EXPORT_VERSION, MODEL_FILE, QUANTISED_FILE, export_onnx, quantise
 from retrieval.settings import RetrievalSettings
 from retrieval.torch_encoder import TorchEncoder
 

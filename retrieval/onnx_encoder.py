@@ -1,41 +1,24 @@
-"""The model exported to ONNX and run with ONNX Runtime: fast on CPU, cheap to start.
+"""The exported model run with ONNX Runtime: fast on CPU, cheap to start.
 
-The sentence-transformers pipeline (encoder, pooling, normalisation) is exported
-once into the data directory (:func:`export_onnx`), and an int8 copy is quantised
-from it for questions (:func:`quantise`): a seed question in about 2.0 ms instead of
-4.2 ms on one core of the 2-core Xeon, at a cosine of 0.99 to the float32 vector.
+The model is exported to ONNX once, with an int8 copy for questions
+(:mod:`retrieval.onnx_export`): a seed question in about 2.0 ms instead of 4.2 ms on
+one core of the 2-core Xeon, at a cosine of 0.99 to the float32 vector.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import os
-import shutil
-import tempfile
 import threading
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
 from retrieval.embedding import TokenCounting, normalise
+from retrieval.onnx_export import INPUTS, MODEL_FILE, SENTENCE_OUTPUT
 
-log = logging.getLogger(__name__)
-
-# 3: the sentence vector is the only output (2 also gave each token's, for late chunking).
-# 4: attention exported as plain matrix products (see export_onnx).
-EXPORT_VERSION = 4
-MODEL_FILE = "model.onnx"
-# The exported model's output: the pooled, normalised sentence vector.
-SENTENCE_OUTPUT = "sentence_embedding"
-QUANTISED_FILE = "model.int8.onnx"
-# The tokenizer's outputs a BERT-style model may take (meta.json lists those it does).
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Texts whose word pieces are kept from counting them to embedding them (see count_tokens);
 # squad-scale's build counts 89,549, a 5 MB story about 33,000.
 COUNTED_KEPT = 300_000
@@ -77,7 +60,8 @@ class OnnxEncoder(TokenCounting):
         # Word pieces of texts counted and not embedded yet, oldest first (count_tokens).
         self._counted: dict[str, np.ndarray] = {}
         self._keeping = threading.Lock()
-        # Single-threaded query sessions run side by side, for several questions at once.
+        # Single-threaded query sessions run side by side, for several questions at once
+        # (see _lanes).
         self._pool: ThreadPoolExecutor | None = None
         self._lane_sessions: list[Any] = []
 
@@ -109,7 +93,9 @@ class OnnxEncoder(TokenCounting):
         embeds one question per call, and a question always gets the same vector.
         Several questions are spread over ``threads`` single-threaded sessions running
         side by side, which uses the cores better than one session's thread pool on
-        one small input after another.
+        one small input after another. The caller runs the first lane itself: a named
+        squad-scale question's two texts took 3.2-3.3 ms instead of 3.8-4.4 with every
+        lane on a pool thread (docs/BENCHMARKS.md, session 17).
         """
         if self._query_model == self._passage_model:
             return self._encode(self._query_model, texts, batch_size)
@@ -119,7 +105,10 @@ class OnnxEncoder(TokenCounting):
         pool, sessions = self._lanes()
         lanes = sessions[: len(texts)]
         chunks = [texts[i :: len(lanes)] for i in range(len(lanes))]
-        parts = list(pool.map(self._encode_lane, lanes, chunks))
+        others = [
+            pool.submit(self._encode_lane, s, c) for s, c in zip(lanes[1:], chunks[1:], strict=True)
+        ]
+        parts = [self._encode_lane(lanes[0], chunks[0]), *(f.result() for f in others)]
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for i, part in enumerate(parts):
             out[i :: len(lanes)] = part
@@ -132,13 +121,14 @@ class OnnxEncoder(TokenCounting):
             self._lanes()
 
     def _lanes(self) -> tuple[ThreadPoolExecutor, list[Any]]:
-        """The lane threads and their single-threaded query sessions, made on first use."""
+        """The lanes' single-threaded query sessions, and threads for all lanes but the
+        first (run by the caller), made on first use. Sessions take concurrent runs."""
         with self._opening:
             if self._pool is None:
                 self._lane_sessions = [
                     _open_session(self._query_model, 1) for _ in range(self._threads)
                 ]
-                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="encoder")
+                self._pool = ThreadPoolExecutor(self._threads - 1, thread_name_prefix="encoder")
             return self._pool, self._lane_sessions
 
     def _encode_lane(self, session: Any, texts: Sequence[str]) -> np.ndarray:
@@ -207,97 +197,3 @@ def _open_session(model: Path, threads: int) -> Any:
     # 16-46%; docs/BENCHMARKS.md, session 16).
     options.add_session_config_entry("session.force_spinning_stop", "1")
     return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-
-
-def export_onnx(model_dir: Path, export_dir: Path) -> None:
-    """Export the sentence-transformers pipeline (encoder, pooling, normalisation) to ONNX.
-
-    Runs once per model; writes into a temporary folder that is renamed into place.
-    """
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    log.info("exporting %s to ONNX (once)", model_dir.name)
-    # "eager" attention exports as plain matrix products and a softmax. PyTorch's fused
-    # attention (the default) exports as a longer graph with NaN guards that ONNX Runtime
-    # runs slower on this 2-core Xeon: passages 71 -> 88 a second, an int8 question 2.3
-    # -> 2.0 ms. Passage vectors are the same to 2e-7, so built indices stay valid.
-    model = SentenceTransformer(
-        str(model_dir),
-        device="cpu",
-        local_files_only=True,
-        model_kwargs={"attn_implementation": "eager"},
-    ).eval()
-    features = model.preprocess(["an example sentence", "another"])
-    inputs = [k for k in INPUTS if k in features]
-
-    class Pipeline(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
-            out = self.model(dict(zip(inputs, tensors, strict=True)))
-            return torch.nn.functional.normalize(out["sentence_embedding"], p=2, dim=1)
-
-    export_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=export_dir.parent))
-    axes: dict[str, dict[int, str]] = {k: {0: "batch", 1: "tokens"} for k in inputs}
-    axes[SENTENCE_OUTPUT] = {0: "batch"}
-    try:
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                Pipeline(),
-                tuple(features[k] for k in inputs),
-                str(tmp / "model.onnx"),
-                input_names=inputs,
-                output_names=[SENTENCE_OUTPUT],
-                dynamic_axes=axes,
-                opset_version=17,
-                dynamo=False,
-            )
-        shutil.copyfile(model_dir / "tokenizer.json", tmp / "tokenizer.json")
-        meta = {
-            "dimension": model.get_embedding_dimension(),
-            "max_seq_length": model.max_seq_length,
-            "inputs": inputs,
-            "source": str(model_dir),
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
-        if export_dir.exists():
-            shutil.rmtree(export_dir)
-        tmp.rename(export_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def quantise(model: Path, target: Path) -> None:
-    """Write an int8 copy of ``model`` (dynamic quantisation, per-channel weights) to ``target``.
-
-    Per-channel weights keep question vectors within a cosine of about 0.99 of the
-    float32 model's; per-tensor weights fall to 0.95. Written to a temporary file
-    that is renamed into place, so a killed run leaves no half-written model.
-    """
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    log.info("quantising %s to int8 for questions (once)", model.parent.name)
-    tmp = target.with_name(f".{os.getpid()}.{target.name}")
-    try:
-        with _quiet_root_logger():
-            quantize_dynamic(str(model), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-@contextmanager
-def _quiet_root_logger() -> Iterator[None]:
-    # onnxruntime.quantization advises on pre-processing through the root logger.
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        root.setLevel(level)

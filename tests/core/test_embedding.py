@@ -13,7 +13,7 @@ import numpy as np
 from retrieval import RetrievalSettings
 from retrieval.embedding import Encoder
 from retrieval.models import open_encoder
-from retrieval.onnx_encoder import QUANTISED_FILE
+from retrieval.onnx_export import QUANTISED_FILE
 
 SEED_QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "seeds" / "questions.jsonl"
 
