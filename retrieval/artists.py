@@ -31,17 +31,21 @@ class ArtistMatcher:
         vocabulary: Iterable[str] = (),
         lexicon: Iterable[str] = (),
     ) -> None:
-        owners: dict[str, set[str]] = {}
+        # Each name's stories in story order, so that stories named equally well come in
+        # the same order every time (a set's order changes from one process to the next).
+        owners: dict[str, dict[str, None]] = {}
         initials: dict[str, bool] = {}
         for story in stories:
             for name in story.names:
                 key = names.key(name)
                 if key:
-                    owners.setdefault(key, set()).add(story.story_id)
+                    owners.setdefault(key, {})[story.story_id] = None
                     initials[key] = initials.get(key, True) and names.is_initials(name)
         primary = {names.key(n) for s in stories for n in (s.artist, s.band) if n}
         # An alias two stories share names neither; full names stay.
-        self._owner = {key: ids for key, ids in owners.items() if len(ids) == 1 or key in primary}
+        self._owner = {
+            key: tuple(ids) for key, ids in owners.items() if len(ids) == 1 or key in primary
+        }
         # Names made of initials ("A. N."), matched only where a question writes them so.
         self._initials = frozenset(key for key in self._owner if initials[key])
         self._by_length: dict[int, list[str]] = {}
@@ -99,7 +103,7 @@ class ArtistMatcher:
         spans = [
             (window[0].start, _past_possessive(text, window[-1].end))
             for key, window in self._exact(names.tokens(text))
-            if key in self._initials and self._owner[key] & set(story_ids)
+            if key in self._initials and not set(self._owner[key]).isdisjoint(story_ids)
         ]
         for start, end in reversed(spans):
             text = text[:start] + " " + text[end:]
