@@ -92,14 +92,16 @@ def rank(
         return []
     if whole is not None and settings.named_question_weight > 0:
         weight = settings.named_question_weight
-        both = dense_scores(
-            snapshot, candidates, np.stack([vector, whole]), settings.passage_weight
-        )
+        cosines = Cosines.of(snapshot, candidates, np.stack([vector, whole]))
+        both = cosines.blend(settings.passage_weight)
         dense = (1 - weight) * both[:, 0] + weight * both[:, 1]
+        closeness = cosines.sentences[:, 0]
     else:
-        dense = dense_scores(snapshot, candidates, vector, settings.passage_weight)
+        cosines = Cosines.of(snapshot, candidates, vector)
+        dense = cosines.blend(settings.passage_weight)
+        closeness = cosines.sentences
     lex = lexical[candidates]
-    near = _WordsWhereSaid(snapshot, query, vector, candidates)
+    near = _WordsWhereSaid(snapshot, query, candidates, closeness, cosines.segment)
     top = _lexical_scale(snapshot, settings, query, lex, near)
     lex_scaled = lex / top if top > 0 else np.zeros_like(lex)
     lexical_part = (1 - settings.dense_weight) * lex_scaled
@@ -120,26 +122,33 @@ def rank(
 
 class _WordsWhereSaid:
     """Each candidate's share of the question's term weight found where the passage speaks
-    of the question: in its :data:`WORDS_COUNT_IN` sentences closest to ``vector`` (1 for
-    a passage of that many sentences or fewer). Computed only for the passages asked about.
+    of the question: in its :data:`WORDS_COUNT_IN` sentences closest to the ranking vector
+    (1 for a passage of that many sentences or fewer). Computed only for the passages asked
+    about, from the sentence cosines ranking computed already (:class:`Cosines`).
     """
 
     def __init__(
-        self, snapshot: Snapshot, query: Query, vector: np.ndarray, candidates: np.ndarray
+        self,
+        snapshot: Snapshot,
+        query: Query,
+        candidates: np.ndarray,
+        closeness: np.ndarray,
+        segment: np.ndarray,
     ) -> None:
         weights = dict.fromkeys(_ranking_terms(snapshot, query), 1.0)
         weights.update(query.related)
         self._weights = {t: w * snapshot.lexical.idf(t) for t, w in weights.items()}
         self._snapshot = snapshot
-        self._vector = vector
         self._candidates = candidates
+        self._closeness = closeness  # each candidate's sentences, from segment[i] on
+        self._segment = segment
         self._shares: dict[int, float] = {}
 
     def share(self, i: int) -> float:
         """The share for candidate ``i`` (an index into the candidates)."""
         known = self._shares.get(i)
         if known is None:
-            known = self._shares[i] = self._share(int(self._candidates[i]))
+            known = self._shares[i] = self._share(i)
         return known
 
     def best_counted(self, lex: np.ndarray) -> float:
@@ -168,20 +177,53 @@ class _WordsWhereSaid:
                 heapq.heappushpop(best, float(out[i]))
         return out
 
-    def _share(self, passage_id: int) -> float:
-        data, weights = self._snapshot.data, self._weights
-        first, end = data.sentence_offsets[passage_id], data.sentence_offsets[passage_id + 1]
-        if end - first <= WORDS_COUNT_IN:
+    def _share(self, i: int) -> float:
+        passage_id = int(self._candidates[i])
+        offsets = self._snapshot.data.sentence_offsets
+        count = int(offsets[passage_id + 1] - offsets[passage_id])
+        if count <= WORDS_COUNT_IN:
             return 1.0
         present = self._snapshot.sentence_terms(passage_id)
-        held = [t for t in weights if any(t in terms for terms in present)]
-        total = sum(weights[t] for t in held)
-        if total <= 0 or len(present) != end - first:
+        if len(present) != count:
             return 1.0
-        closeness = data.sentence_vectors[first:end] @ self._vector
-        closest = np.argsort(-closeness, kind="stable")[:WORDS_COUNT_IN]
-        near = frozenset().union(*(present[j] for j in closest))
+        weights = self._weights
+        anywhere = frozenset().union(*present)
+        held = [t for t in weights if t in anywhere]
+        total = sum(weights[t] for t in held)
+        if total <= 0:
+            return 1.0
+        begin = int(self._segment[i])
+        closeness = self._closeness[begin : begin + count].tolist()
+        # The closest first, the earlier of equals first (a stable sort keeps their order).
+        order = sorted(range(count), key=closeness.__getitem__, reverse=True)
+        near = frozenset().union(*(present[j] for j in order[:WORDS_COUNT_IN]))
         return sum(weights[t] for t in held if t in near) / total
+
+
+class Cosines(NamedTuple):
+    """Candidate passages' cosines to one question vector, or to several as columns."""
+
+    passage: np.ndarray  # one row per candidate
+    sentences: np.ndarray  # one row per sentence: the candidates' sentences in turn
+    segment: np.ndarray  # where each candidate's sentences begin in ``sentences``
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, candidates: np.ndarray, vector: np.ndarray) -> Cosines:
+        """The cosines of ``candidates`` to ``vector`` (one vector, or several as rows:
+        their sentence vectors are gathered once)."""
+        data = snapshot.data
+        query = vector.T
+        starts = data.sentence_offsets[candidates]
+        counts = data.sentence_offsets[candidates + 1] - starts
+        segment = np.cumsum(counts) - counts
+        rows = np.arange(int(counts.sum())) + np.repeat(starts - segment, counts)
+        return cls(data.vectors[candidates] @ query, data.sentence_vectors[rows] @ query, segment)
+
+    def blend(self, passage_weight: float) -> np.ndarray:
+        """Each passage's cosine blended with that of its best sentence."""
+        best_sentence = np.maximum.reduceat(self.sentences, self.segment, axis=0)
+        blended = passage_weight * self.passage + (1 - passage_weight) * best_sentence
+        return np.asarray(blended, dtype=np.float32)
 
 
 def dense_scores(
@@ -195,17 +237,7 @@ def dense_scores(
     both equally (see :mod:`retrieval.relevance`), because the best of many sentences
     flatters unrelated questions too.
     """
-    data = snapshot.data
-    query = vector.T
-    passage = data.vectors[candidates] @ query
-    starts = data.sentence_offsets[candidates]
-    counts = data.sentence_offsets[candidates + 1] - starts
-    segment = np.cumsum(counts) - counts  # where each passage's sentences begin in ``rows``
-    rows = np.arange(int(counts.sum())) + np.repeat(starts - segment, counts)
-    sims = data.sentence_vectors[rows] @ query
-    best_sentence = np.maximum.reduceat(sims, segment, axis=0)
-    blended = passage_weight * passage + (1 - passage_weight) * best_sentence
-    return np.asarray(blended, dtype=np.float32)
+    return Cosines.of(snapshot, candidates, vector).blend(passage_weight)
 
 
 def _candidates(
