@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Mapping
 
 import numpy as np
 
 from retrieval.analysis import Query
+from retrieval.passages import Passage
 from retrieval.ranking import Ranked
 from retrieval.results import Hit, Span
 from retrieval.snapshot import Snapshot
@@ -35,7 +38,7 @@ def hit(
         text=passage.text,
         story=snapshot.stories[passage.story_id],
         score=ranked.fused,
-        best_sentence=best_sentence(snapshot, ranked.passage_id, weights, vector),
+        best_sentence=best_sentence(snapshot, ranked.passage_id, passage, weights, vector),
         dense_score=ranked.dense,
         lexical_score=ranked.lexical,
         passage_id=ranked.passage_id,
@@ -45,9 +48,14 @@ def hit(
 
 
 def best_sentence(
-    snapshot: Snapshot, passage_id: int, weights: Mapping[str, float], vector: np.ndarray
+    snapshot: Snapshot,
+    passage_id: int,
+    passage: Passage,
+    weights: Mapping[str, float],
+    vector: np.ndarray,
 ) -> Span:
-    """The sentence closest in meaning to the question, helped by the words it shares.
+    """The sentence of ``passage`` (number ``passage_id``) closest in meaning to the
+    question, helped by the words it shares.
 
     ``weights`` are the question's terms with their idf in the corpus
     (:meth:`~retrieval.lexical.LexicalIndex.weights`). A shared word counts by its share
@@ -57,21 +65,20 @@ def best_sentence(
     a word no sentence holds (one the stories never use) still counts in the whole, so one
     common word shared out of a question of unknown ones weighs little.
     """
-    passage = snapshot.data.passages[passage_id]
     if not passage.sentences:
         return Span(0, len(passage.text))
     offsets = snapshot.data.sentence_offsets
     sentences = snapshot.data.sentence_vectors[offsets[passage_id] : offsets[passage_id + 1]]
-    present = snapshot.sentence_terms(passage_id)
-    held = {t: sum(t in terms for terms in present) for t in weights}
-    count = len(present)
+    shared = [terms.intersection(weights) for terms in snapshot.sentence_terms(passage_id)]
+    held = Counter(t for terms in shared for t in terms)
+    count = len(shared)
     local = {t: weight * _idf(held[t], count) for t, weight in weights.items()}
     total = sum(local.values()) or 1.0
-    overlap = np.array([sum(local[t] for t in terms.intersection(local)) for terms in present])
+    overlap = np.array([sum(local[t] for t in terms) for terms in shared])
     score = sentences @ vector + SENTENCE_TERM_WEIGHT * overlap / total
     return passage.sentences[int(np.argmax(score))]
 
 
 def _idf(holding: int, count: int) -> float:
     """The idf of a term ``holding`` of ``count`` sentences hold (bm25s's "lucene" formula)."""
-    return float(np.log(1.0 + (count - holding + 0.5) / (holding + 0.5)))
+    return math.log(1.0 + (count - holding + 0.5) / (holding + 0.5))
