@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from itertools import accumulate
 
 from rapidfuzz import fuzz, process
 
@@ -51,6 +52,13 @@ class ArtistMatcher:
         self._by_length: dict[int, list[str]] = {}
         for key in self._owner:
             self._by_length.setdefault(len(key.split()), []).append(key)
+        # What a window must hold to be compared: a name's first word (a window that is a
+        # name starts with it), and for a near match, names long enough to be misspelt.
+        self._first_words = frozenset(_first_word(key) for key in self._owner)
+        self._fuzzy_keys = {
+            length: [k for k in keys if len(k) >= MIN_FUZZY_LENGTH and k not in self._initials]
+            for length, keys in self._by_length.items()
+        }
         # Words of the stories, and of the language: a window made only of them is read as
         # words, not as a misspelt name ("condor" is a bird, not a typo for "Condori").
         self._vocabulary = frozenset(fold(w) for w in vocabulary)
@@ -77,21 +85,33 @@ class ArtistMatcher:
         """
         words = names.tokens(question)
         texts = [t.text for t in words]
-        # Each word's "is a word of the stories" (a folded word may hold a space: NFKD).
-        in_vocabulary = [all(w in self._vocabulary for w in t.split()) for t in texts]
+        # How many of the first i words are no word of the stories (a folded word may hold a
+        # space: NFKD). A window of the stories' words only reads as words, not as a name.
+        unknown = list(
+            accumulate(
+                (not all(w in self._vocabulary for w in t.split()) for t in texts), initial=0
+            )
+        )
+        heads = [_first_word(t) in self._first_words for t in texts]
         best: dict[str, float] = {}
-        for length, keys in self._by_length.items():
+        for length, candidates in self._fuzzy_keys.items():
             fuzzy: list[str] = []
-            for i, window in enumerate(_windows(texts, length)):
+            for i in range(len(texts) - length + 1):
+                misspelt = bool(candidates) and unknown[i + length] > unknown[i]
+                if not (heads[i] or misspelt):
+                    continue  # neither a name nor a misspelt one
+                window = " ".join(texts[i : i + length])
                 if window in self._owner:
                     if self._written_as_name(window, words[i : i + length]):
                         self._credit(best, window, 1.0)
-                elif len(window) >= MIN_FUZZY_LENGTH and not self._read_as_words(
-                    window, in_vocabulary[i : i + length]
+                elif (
+                    misspelt
+                    and len(window) >= MIN_FUZZY_LENGTH
+                    and not (length == 1 and window in self._lexicon)
                 ):
                     fuzzy.append(window)
             if fuzzy:
-                self._fuzzy(best, fuzzy, keys)
+                self._fuzzy(best, fuzzy, candidates)
         return sorted(best.items(), key=lambda item: -item[1])
 
     def without_initials(self, question: str, story_ids: Collection[str]) -> str:
@@ -126,15 +146,7 @@ class ArtistMatcher:
             for t in window
         )
 
-    def _read_as_words(self, window: str, in_vocabulary: list[bool]) -> bool:
-        """Whether ``window`` reads as words, not as a misspelt name: words of the stories
-        only (``in_vocabulary``, one flag a word), or one word of the language."""
-        return all(in_vocabulary) or (len(in_vocabulary) == 1 and window in self._lexicon)
-
-    def _fuzzy(self, best: dict[str, float], windows: list[str], keys: list[str]) -> None:
-        candidates = [k for k in keys if len(k) >= MIN_FUZZY_LENGTH and k not in self._initials]
-        if not candidates:
-            return
+    def _fuzzy(self, best: dict[str, float], windows: list[str], candidates: list[str]) -> None:
         scores = process.cdist(windows, candidates, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         for row, col in zip(*scores.nonzero(), strict=True):
             key = candidates[col]
@@ -144,6 +156,11 @@ class ArtistMatcher:
     def _credit(self, best: dict[str, float], key: str, quality: float) -> None:
         for story_id in self._owner[key]:
             best[story_id] = max(best.get(story_id, 0.0), quality)
+
+
+def _first_word(text: str) -> str:
+    """The first word of a name's key or of a window (their words are joined by spaces)."""
+    return text.split(" ", 1)[0]
 
 
 def _windows(texts: list[str], length: int) -> list[str]:
