@@ -110,14 +110,13 @@ def rank(
         best = query.mentioned[0][1]
         named = {info.story_id: q for info, q in query.mentioned if q >= best - NAMED_TIE}
         story_ids = snapshot.data.passages.story_ids
-        owners = [story_ids[i] for i in candidates]
+        owners = [story_ids[i] for i in candidates.tolist()]
         boost = [settings.artist_boost * named.get(o, 0.0) for o in owners]
         fused = fused + np.array(boost, dtype=np.float32)
     fused = near.cut(fused, lexical_part)
     order = np.argsort(-fused, kind="stable")[:MAX_RESULTS]
-    return [
-        Ranked(int(candidates[i]), float(fused[i]), float(dense[i]), float(lex[i])) for i in order
-    ]
+    columns = (candidates[order], fused[order], dense[order], lex[order])
+    return [Ranked._make(row) for row in zip(*(c.tolist() for c in columns), strict=True)]
 
 
 class _WordsWhereSaid:
@@ -155,10 +154,10 @@ class _WordsWhereSaid:
         """The highest lexical score once cut to its share (taken best first: a cut only
         lowers a score, so the search stops at a score no higher than the best so far)."""
         best = 0.0
-        for i in np.argsort(-lex, kind="stable"):
+        for i in np.argsort(-lex, kind="stable").tolist():
             if lex[i] <= best:
                 break
-            best = max(best, float(lex[i]) * self.share(int(i)))
+            best = max(best, float(lex[i]) * self.share(i))
         return best
 
     def cut(self, fused: np.ndarray, lexical_part: np.ndarray) -> np.ndarray:
@@ -166,11 +165,11 @@ class _WordsWhereSaid:
         the :data:`EXACT_TOP` best are certain; the rest keep their whole lexical part."""
         out = fused.copy()
         best: list[float] = []  # the EXACT_TOP highest scores settled so far (a min-heap)
-        for i in np.argsort(-fused, kind="stable"):
+        for i in np.argsort(-fused, kind="stable").tolist():
             if len(best) == EXACT_TOP and fused[i] <= best[0]:
                 break
             if lexical_part[i] > 0:
-                out[i] = fused[i] - lexical_part[i] * (1.0 - self.share(int(i)))
+                out[i] = fused[i] - lexical_part[i] * (1.0 - self.share(i))
             if len(best) < EXACT_TOP:
                 heapq.heappush(best, float(out[i]))
             else:
