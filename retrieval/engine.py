@@ -225,13 +225,14 @@ class _Scoring:
             self.query,
             self.ranking,
             self.lexical,
+            relevance_weight=relevance.RELEVANCE_PASSAGE_WEIGHT,
             whole=whole,
             within=within,
         )
 
     def answerable(self, ranked: list[Ranked], *, named: bool) -> bool:
         return relevance.answerable(
-            self.snapshot, self.settings, ranked, self.query.searched, self.vector, named=named
+            self.snapshot, self.settings, ranked, self.query.searched, named=named
         )
 
     def except_story(self, ranked: list[Ranked], story_id: str) -> list[Ranked]:
@@ -259,13 +260,10 @@ class _Scoring:
         return closer and gain >= FOLLOW_UP_COVERAGE_MARGIN
 
     def _relevant(self, ranked: Ranked) -> bool:
-        return relevance.relevant(
-            self.snapshot, self.settings, ranked.passage_id, self.query.searched, self.vector
-        )
+        return relevance.passes(self.snapshot, self.settings, ranked, self.query.searched)
 
     def _relevance(self, ranked: Ranked) -> float:
-        ids = np.array([ranked.passage_id])
-        return float(relevance.relevance(self.snapshot, ids, self.vector)[0])
+        return ranked.relevance
 
     def _coverage(self, ranked: Ranked) -> float:
         present = self.snapshot.passage_terms(ranked.passage_id)

@@ -37,12 +37,14 @@ EXACT_TOP = 10
 
 
 class Ranked(NamedTuple):
-    """One ranked passage: its id and its fused, dense and lexical scores."""
+    """One ranked passage: its id, its fused, dense and lexical scores, and its relevance
+    to the question as asked (what :mod:`retrieval.relevance` judges)."""
 
     passage_id: int
     fused: float
     dense: float
     lexical: float
+    relevance: float
 
 
 def lexical_scores(snapshot: Snapshot, query: Query) -> np.ndarray:
@@ -75,6 +77,7 @@ def rank(
     vector: np.ndarray,
     lexical: np.ndarray,
     *,
+    relevance_weight: float,
     whole: np.ndarray | None = None,
     within: str | None = None,
 ) -> list[Ranked]:
@@ -83,6 +86,8 @@ def rank(
     ``vector`` ranks; when it is the question without the names it mentions, ``whole``
     (the question as asked) keeps ``settings.named_question_weight`` of the dense score.
     ``lexical`` is :func:`lexical_scores`. ``within`` ranks one story's passages only.
+    Each passage's relevance blends its cosine and its best sentence's to the question as
+    asked, the passage's weighing ``relevance_weight``: from the cosines ranking computes.
     """
     if within is not None:
         candidates = snapshot.passages_of.get(within, np.empty(0, dtype=np.int64))
@@ -90,16 +95,18 @@ def rank(
         candidates = _candidates(snapshot, settings, query, vector, lexical)
     if len(candidates) == 0:
         return []
-    if whole is not None and settings.named_question_weight > 0:
+    if whole is not None:
         weight = settings.named_question_weight
         cosines = Cosines.of(snapshot, candidates, np.stack([vector, whole]))
         both = cosines.blend(settings.passage_weight)
-        dense = (1 - weight) * both[:, 0] + weight * both[:, 1]
+        dense = (1 - weight) * both[:, 0] + weight * both[:, 1] if weight > 0 else both[:, 0]
         closeness = cosines.sentences[:, 0]
+        relevance = cosines.blend(relevance_weight)[:, 1]
     else:
         cosines = Cosines.of(snapshot, candidates, vector)
         dense = cosines.blend(settings.passage_weight)
         closeness = cosines.sentences
+        relevance = cosines.blend(relevance_weight)
     lex = lexical[candidates]
     near = _WordsWhereSaid(snapshot, query, candidates, closeness, cosines.segment)
     top = _lexical_scale(snapshot, settings, query, lex, near)
@@ -115,7 +122,7 @@ def rank(
         fused = fused + np.array(boost, dtype=np.float32)
     fused = near.cut(fused, lexical_part)
     order = np.argsort(-fused, kind="stable")[:MAX_RESULTS]
-    columns = (candidates[order], fused[order], dense[order], lex[order])
+    columns = (candidates[order], fused[order], dense[order], lex[order], relevance[order])
     return [Ranked._make(row) for row in zip(*(c.tolist() for c in columns), strict=True)]
 
 

@@ -49,7 +49,6 @@ def answerable(
     settings: RetrievalSettings,
     ranked: list[Ranked],
     question: str,
-    vector: np.ndarray,
     *,
     named: bool,
 ) -> bool:
@@ -58,14 +57,21 @@ def answerable(
     ``named``: the question names one of our artists or bands, so it is in scope by
     definition and only the floor applies.
     """
-    ids = np.array([r.passage_id for r in ranked[:RELEVANCE_DEPTH]], dtype=np.int64)
-    if len(ids) == 0:
-        return False
-    scores = relevance(snapshot, ids, vector)  # one product for all of them
     return any(
-        _passes(snapshot, settings, int(i), float(score), question, named=named)
-        for i, score in zip(ids, scores, strict=True)
+        passes(snapshot, settings, r, question, named=named) for r in ranked[:RELEVANCE_DEPTH]
     )
+
+
+def passes(
+    snapshot: Snapshot,
+    settings: RetrievalSettings,
+    ranked: Ranked,
+    question: str,
+    *,
+    named: bool = False,
+) -> bool:
+    """Whether a ranked passage (its relevance computed by ranking) answers well enough."""
+    return _passes(snapshot, settings, ranked.passage_id, ranked.relevance, question, named=named)
 
 
 def relevant(
@@ -77,7 +83,8 @@ def relevant(
     *,
     named: bool = False,
 ) -> bool:
-    """Whether one passage answers well enough, or the answer should be "no answer"."""
+    """Whether one passage answers the question (its vector given) well enough, or the
+    answer should be "no answer"."""
     score = float(relevance(snapshot, np.array([passage_id]), vector)[0])
     return _passes(snapshot, settings, passage_id, score, question, named=named)
 
