@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from retrieval import related
+from retrieval.lexical import short_terms
 from retrieval.names import is_initials
 from retrieval.results import StoryInfo
 from retrieval.snapshot import Snapshot
@@ -94,7 +95,7 @@ def _related(snapshot: Snapshot, searched: str) -> tuple[tuple[str, float], ...]
     unknown = [
         word
         for word in dict.fromkeys(_LETTERS.findall(fold(searched)))
-        if (own := lexical.analyze(word)) and lexical.idf(own[0]) == 0  # no story uses it
+        if (own := short_terms(word)) and lexical.idf(own[0]) == 0  # no story uses it
     ]
     if not unknown:
         return ()
@@ -104,7 +105,7 @@ def _related(snapshot: Snapshot, searched: str) -> tuple[tuple[str, float], ...]
 
     def known(other: str) -> bool:
         if other not in terms:
-            own = lexical.analyze(other)
+            own = short_terms(other)
             terms[other] = own[0] if own and lexical.idf(own[0]) > 0 else None
         return terms[other] is not None
 

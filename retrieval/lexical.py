@@ -6,6 +6,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import Stemmer
@@ -85,6 +86,10 @@ _STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(
 
 # Bumped when the analysis changes: what was computed from old terms is stale.
 ANALYZER_VERSION = 2
+
+
+# Short texts (single words, the stories' names) whose terms are kept (short_terms).
+SHORT_TEXTS_CACHED = 16384
 
 
 class Analyzer:
@@ -179,6 +184,13 @@ TERMS_CACHED = 8192
 _terms: dict[str, TermCounts] = {}
 _terms_lock = threading.Lock()
 _analyze = Analyzer()
+
+
+@lru_cache(maxsize=SHORT_TEXTS_CACHED)
+def short_terms(text: str) -> tuple[str, ...]:
+    """The terms of a short text analysed again and again: a question's words one by one,
+    a named story's names (each 3-5 us to analyse, a lookup once kept)."""
+    return tuple(_analyze(text))
 
 
 def indexed_text(text: str, story: StoryInfo) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 
 from retrieval import vectors as faiss_index
 from retrieval.analysis import Query
+from retrieval.lexical import short_terms
 from retrieval.settings import RetrievalSettings
 from retrieval.snapshot import Snapshot
 
@@ -64,8 +65,7 @@ def lexical_scores(snapshot: Snapshot, query: Query) -> np.ndarray:
 def _ranking_terms(snapshot: Snapshot, query: Query) -> list[str]:
     terms = list(query.terms)
     if query.mentioned:
-        analyze = snapshot.lexical.analyze
-        names = {t for info in query.stories for n in info.names for t in analyze(n)}
+        names = {t for info in query.stories for n in info.names for t in short_terms(n)}
         terms = [t for t in terms if t not in names]
     return terms
 
