@@ -55,7 +55,6 @@ def test_a_misspelt_word_of_a_band_name_still_counts(matcher: ArtistMatcher) -> 
     assert [s for s, _ in matcher.find("lake nightingale gig last night")] == ["b"]
 
 
-
 def test_stories_named_equally_well_come_in_story_order() -> None:
     # Two stories of one artist: the question names both, and the first story's passages
     # join the candidates. Which is first must not change from one process to the next.
@@ -63,6 +62,7 @@ def test_stories_named_equally_well_come_in_story_order() -> None:
     for order in (stories, stories[::-1]):
         found = ArtistMatcher(order).find("where was ximena huaman born")
         assert [story for story, _ in found] == [s.story_id for s in order]
+
 
 # --- initials -----------------------------------------------------------------------------------
 
