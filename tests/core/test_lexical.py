@@ -17,6 +17,22 @@ def test_contractions_and_possessives_leave_no_letter_terms() -> None:
     ]
 
 
+def test_words_met_before_give_the_same_terms_as_new_ones(monkeypatch) -> None:
+    """Each word's term is kept once found; a full table starts over, and neither a
+    second reading nor a renewed table changes what a text gives."""
+    import retrieval.lexical as lexical
+
+    texts = [p for story in squad_passages() for p in story][:300]
+    first = [Analyzer()(t) for t in texts]  # each analyzer starts empty
+    monkeypatch.setattr(lexical, "WORDS_CACHED", 200)
+    small = Analyzer()
+    again = [small(t) for t in texts]
+    assert again == first
+    assert [small(t) for t in reversed(texts)] == first[::-1]
+    assert len(small._terms) <= 200 + max(len(set(t.split())) for t in texts)
+    assert small("The the THE running Runners' runner") == ["run", "runner", "runner"]
+
+
 def test_a_possessive_in_a_passage_does_not_match_a_contraction_in_a_question() -> None:
     index = LexicalIndex(["Talgat's band played rock.", "A quiet evening by the lake."])
     assert index.terms("who's there?") == []
