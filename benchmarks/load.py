@@ -42,7 +42,12 @@ def median_of(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def warm_latency(
     call: Callable[[str], object], questions: Sequence[str], *, repeats: int, warmup: int = 10
 ) -> dict[str, Any]:
-    """Latency of ``call`` over ``questions``, one at a time; medians of ``repeats`` passes."""
+    """Latency of ``call`` over ``questions``, one at a time; medians of ``repeats`` passes.
+
+    The first pass's p50 is kept too (``first_pass_p50_ms``): there the questions are new
+    to the process, as a fan's usually are, and what the core keeps per passage met
+    (its sentences' terms) is still to be worked out.
+    """
     for question in questions[:warmup]:
         call(question)
     runs = []
@@ -61,7 +66,7 @@ def warm_latency(
                 "questions": len(times),
             }
         )
-    return median_of(runs)
+    return {**median_of(runs), "first_pass_p50_ms": runs[0]["p50_ms"]}
 
 
 async def closed_loop(

@@ -44,6 +44,7 @@ def render(report: dict[str, Any]) -> str:
         row(f"warm {path} p50 ms", "latency", path, "p50_ms")
         row(f"warm {path} p99 ms", "latency", path, "p99_ms")
     row("warm core CPU ms/question", "latency", "core", "cpu_ms_per_question")
+    row("core p50 ms, first pass", "latency", "core", "first_pass_p50_ms")
     # Ours: concurrent chats through ChatService.handle (what the adapters call); the
     # baseline: concurrent askers of its search in a thread.
     for index, level in enumerate(ours["concurrency"]):

@@ -81,6 +81,7 @@ def test_bench_measures_everything_on_a_tiny_corpus(
         assert [x["askers"] for x in side["concurrency"]] == LEVELS
         assert all(x["qps"] > 0 for x in side["concurrency"])
     assert ours["latency"]["lexical"]["p50_ms"] > 0 and baseline["latency"]["lexical"] is None
+    assert ours["latency"]["core"]["first_pass_p50_ms"] > 0  # questions new to the process
     assert ours["build"]["sentences"] > ours["build"]["passages"]
     # Removing the added story again, as /removestory does, once per added copy.
     assert ours["update"]["remove_s"] > 0
