@@ -101,10 +101,11 @@ class Analyzer:
     """Turns text into search terms: folded, stopwords dropped, Snowball-stemmed.
 
     Each word's term is kept once found (a stopword's as ""): a word is stemmed once, not
-    at each of its occurrences. Stemming was half of the 50 us a squad-scale sentence took
-    to analyse, and a question analyses the sentences of each passage it is the first to
-    meet (44 sentences a squad-scale question): 300 questions new to the process, p50
-    0.39 ms lower (docs/BENCHMARKS.md, session 20).
+    at each of its occurrences, and a text whose words were all met before is read in one
+    pass. The 49,974 lines of the squad-scale corpus, the shipped corpora and every eval
+    question: 1.48 s instead of 2.35. A question analyses the sentences of each passage it
+    is the first to meet (44 a squad-scale question): 300 such questions, p50 0.26-0.39 ms
+    lower (docs/BENCHMARKS.md, session 20).
     """
 
     def __init__(self) -> None:
@@ -116,17 +117,24 @@ class Analyzer:
         if "'" in text or "’" in text:  # a clitic needs one
             text = _CLITIC.sub("", text)
         words = _TERM.findall(text)
+        try:  # one pass when every word has been met before, as most have
+            known = self._terms
+            return [term for word in words if (term := known[word])]
+        except KeyError:
+            return self._learn(words)
+
+    def _learn(self, words: list[str]) -> list[str]:
+        """The terms of ``words``, some of them new: those are stemmed and kept."""
         known = self._terms
         new = [w for w in dict.fromkeys(words) if w not in known]
-        if new:
-            if len(known) + len(new) > WORDS_CACHED:
-                # A new table, not a cleared one: another thread may be reading this one.
-                known = self._terms = {}
-                new = list(dict.fromkeys(words))
-            kept = [w for w in new if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
-            found = dict.fromkeys(new, "")
-            found.update(zip(kept, self._stemmer.stemWords(kept), strict=True))
-            known.update(found)  # each word with its term at once, for other threads
+        if len(known) + len(new) > WORDS_CACHED:
+            # A new table, not a cleared one: another thread may be reading this one.
+            known = self._terms = {}
+            new = list(dict.fromkeys(words))
+        kept = [w for w in new if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
+        found = dict.fromkeys(new, "")
+        found.update(zip(kept, self._stemmer.stemWords(kept), strict=True))
+        known.update(found)  # each word with its term at once, for other threads
         return [term for word in words if (term := known[word])]
 
 
