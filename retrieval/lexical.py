@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -225,6 +225,27 @@ def short_terms(text: str) -> tuple[str, ...]:
     """The terms of a short text analysed again and again: a question's words one by one,
     a named story's names (each 3-5 us to analyse, a lookup once kept)."""
     return tuple(_analyze(text))
+
+
+def sentence_lines(sentences: Iterable[str]) -> str:
+    """The search terms of each of ``sentences``, as a segment stores them: a first line
+    naming the analysis, then one line per sentence, its distinct terms space-separated
+    (no term holds a space; a sentence without terms is an empty line)."""
+    lines = [" ".join(dict.fromkeys(_analyze(text))) for text in sentences]
+    return "\n".join([_SENTENCE_LINES_HEADER, *lines])
+
+
+def read_sentence_lines(text: str, count: int) -> list[str] | None:
+    """The lines of :func:`sentence_lines`, if ``text`` holds ``count`` sentences analysed
+    as this version analyses them; else None."""
+    header, _, body = text.partition("\n")
+    if header != _SENTENCE_LINES_HEADER:
+        return None
+    lines = body.split("\n") if count else []
+    return lines if len(lines) == count and (count or not body) else None
+
+
+_SENTENCE_LINES_HEADER = f"analyzer {ANALYZER_VERSION}"
 
 
 def indexed_text(text: str, story: StoryInfo) -> str:

@@ -12,6 +12,8 @@ the stories it adds or changes::
                               int32: row offsets, then term ids, then counts
         words.json            the terms' vocabulary and the story's folded words
                               (retrieval.vocabulary.StoryWords), each joined by newlines
+        sentence_terms.txt    each sentence's search terms, a line per sentence in order
+                              (retrieval.lexical.sentence_lines; since session 20)
         checksums.json        sha256 of the files above
 
 Its name (``key``) is a hash of everything its content depends on (the build spec, the
@@ -47,10 +49,12 @@ SENTENCE_VECTORS = "sentence_vectors.npy"
 PASSAGES = "passages.json"
 TERMS = "terms.npy"
 WORDS = "words.json"
+SENTENCE_TERMS = "sentence_terms.txt"
 CHECKSUMS = "checksums.json"
 Pieces = tuple[TermCounts, StoryWords]
-# A story's passages, their vectors and sentence vectors, term counts and words.
-Content = tuple[Sequence[Passage], np.ndarray, np.ndarray, TermCounts, StoryWords]
+# A story's passages, their vectors and sentence vectors, term counts, words and the
+# terms of its sentences (retrieval.lexical.sentence_lines).
+Content = tuple[Sequence[Passage], np.ndarray, np.ndarray, TermCounts, StoryWords, str]
 
 
 def segment_key(spec: dict[str, Any], story_id: str, digest: str) -> str:
@@ -62,8 +66,8 @@ def segment_key(spec: dict[str, Any], story_id: str, digest: str) -> str:
 def write(directory: Path, key: str, content: Callable[[], Content]) -> dict[str, str]:
     """Write a story's segment under ``directory/segments`` unless it exists; its checksums.
 
-    ``content`` gives the story's passages, their vectors, sentence vectors, term counts
-    and words, asked for only when the segment is written.
+    ``content`` gives the story's passages, their vectors, sentence vectors, term counts,
+    words and sentence terms, asked for only when the segment is written.
     """
     folder = directory / FOLDER
     target = folder / key
@@ -74,12 +78,13 @@ def write(directory: Path, key: str, content: Callable[[], Content]) -> dict[str
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=folder))
     try:
-        passages, vectors, sentence_vectors, terms, words = content()
+        passages, vectors, sentence_vectors, terms, words, sentence_terms = content()
         for name, array in ((VECTORS, vectors), (SENTENCE_VECTORS, sentence_vectors)):
             np.save(tmp / name, np.ascontiguousarray(array, np.float32), allow_pickle=False)
         flat = np.concatenate([terms.indptr, terms.ids, terms.counts]).astype(np.int32)
         np.save(tmp / TERMS, flat, allow_pickle=False)
         (tmp / WORDS).write_text(json.dumps(_words_to_json(terms, words)), encoding="utf-8")
+        (tmp / SENTENCE_TERMS).write_text(sentence_terms, encoding="utf-8")
         text = json.dumps([_passage_to_json(p) for p in passages], ensure_ascii=False)
         (tmp / PASSAGES).write_text(text, encoding="utf-8")
         sums = {p.name: file_checksum(p) for p in sorted(tmp.iterdir())}
@@ -142,6 +147,18 @@ def read_pieces(folder: Path, expected: dict[str, str]) -> Pieces:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return terms, words
+
+
+def read_text(path: Path, checksum: str) -> str:
+    """The text file ``path`` of a segment, if it matches ``checksum``; else ``ValueError``.
+
+    Unlike the vectors, a damaged copy is left in place: what it holds (the sentences'
+    terms) is worked out again from the passages whenever it is needed.
+    """
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != checksum:
+        raise ValueError(f"{path.parent.name}/{path.name} is damaged (checksum differs)")
+    return data.decode("utf-8")
 
 
 def _read_array(path: Path, checksum: str, out: np.ndarray) -> None:

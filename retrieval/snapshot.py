@@ -7,6 +7,8 @@ on the old one finishes on it while new searches see the new one.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,10 +16,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from retrieval import pack, store, vocabulary
+from retrieval import pack, segments, store, vocabulary
 from retrieval.artists import ArtistMatcher
 from retrieval.embedding import Encoder
-from retrieval.lexical import LexicalIndex, indexed_text, story_terms
+from retrieval.lexical import LexicalIndex, indexed_text, read_sentence_lines, story_terms
 from retrieval.passages import rows_by_story
 from retrieval.related import WordNeighbours
 from retrieval.results import StoryInfo
@@ -26,6 +28,9 @@ from retrieval.text import fold
 
 # Passages whose sentences' search terms are kept, for choosing the best sentence quickly.
 SENTENCE_TERMS_CACHED = 4096
+# Stories whose stored sentence terms are kept read (squad-scale's: 17 KB of text each).
+STORIES_TERMS_CACHED = 256
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +106,14 @@ def make_snapshot(
     derived = data.derived or _derive(data, rows)
     lexical = LexicalIndex(postings=derived.postings)
 
+    stored = _StoredSentenceTerms(data, rows)
+
     @lru_cache(maxsize=SENTENCE_TERMS_CACHED)
     def sentence_terms(passage_id: int) -> tuple[frozenset[str], ...]:
         passage = data.passages[passage_id]
+        lines = stored.lines(passage_id, passage.story_id)
+        if lines is not None:
+            return tuple(frozenset(line.split()) for line in lines)
         return tuple(frozenset(lexical.analyze(s.of(passage.text))) for s in passage.sentences)
 
     lexicon = vocabulary.folded(encoder.lexicon())
@@ -128,6 +138,55 @@ def make_snapshot(
         ),
         neighbours=neighbours,
     )
+
+
+class _StoredSentenceTerms:
+    """The sentence terms a story's segment stores (:func:`retrieval.lexical.sentence_lines`),
+    read on a question's first meeting with one of the story's passages.
+
+    They are what analysing the sentences again would give, read instead of worked out:
+    on squad-scale, a question new to the process spent 1.3 ms analysing the 44 sentences
+    of the 7.8 passages it met first; read, such a question took 0.82 ms less at the
+    median (docs/BENCHMARKS.md, session 20). A story whose file is missing, damaged or
+    from another analysis (segments written before session 20) has them analysed.
+    """
+
+    def __init__(self, data: store.IndexData, rows: dict[str, list[int]]) -> None:
+        self._data = data
+        self._spans = {story_id: (ids[0], ids[-1] + 1) for story_id, ids in rows.items() if ids}
+        # Not a bound method: a cycle would keep the data of a replaced snapshot, which
+        # is frozen out of the collector's reach, alive (test_index).
+        read = functools.partial(_read_story_lines, data, self._spans)
+        self._story_lines = lru_cache(maxsize=STORIES_TERMS_CACHED)(read)
+
+    def lines(self, passage_id: int, story_id: str) -> list[str] | None:
+        """The lines of the sentences of ``passage_id`` (a passage of ``story_id``), if its
+        story's are stored; else None."""
+        lines = self._story_lines(story_id)
+        if lines is None:
+            return None
+        offsets = self._data.sentence_offsets
+        begin = int(offsets[passage_id] - offsets[self._spans[story_id][0]])
+        return lines[begin : begin + int(offsets[passage_id + 1] - offsets[passage_id])]
+
+
+def _read_story_lines(
+    data: store.IndexData, spans: dict[str, tuple[int, int]], story_id: str
+) -> list[str] | None:
+    """The stored sentence lines of ``story_id``, if whole and of this analysis."""
+    place = data.sentence_terms.get(story_id)
+    span = spans.get(story_id)
+    if place is None or span is None:
+        return None
+    count = int(data.sentence_offsets[span[1]] - data.sentence_offsets[span[0]])
+    try:
+        lines = read_sentence_lines(segments.read_text(*place), count)
+    except (OSError, ValueError) as exc:  # a story removed since, or a damaged file
+        log.info("sentence terms of %s not read (%s): analysed instead", story_id, exc)
+        return None
+    if lines is None:
+        log.info("sentence terms of %s from another analysis: analysed instead", story_id)
+    return lines
 
 
 def _derive(data: store.IndexData, rows: dict[str, list[int]]) -> pack.Derived:

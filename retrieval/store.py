@@ -99,6 +99,9 @@ class IndexData:
     derived: pack.Derived | None = None
     # Whether the current generation on disk holds this very FAISS index.
     faiss_stored: bool = False
+    # Where each story's sentence terms are stored (segments written since session 20):
+    # story id -> (file, its checksum). Stories missing here have them worked out.
+    sentence_terms: dict[str, tuple[Path, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.faiss is None:
@@ -144,6 +147,7 @@ def save(data: IndexData, directory: Path) -> Path:
         content = functools.partial(_story_content, data, info, ids, written, key)
         sums = segments.write(directory, key, content)
         order.append((info.story_id, key, sums))
+    data.sentence_terms = _sentence_terms_files(directory, order)
     if data.derived is None:
         data.derived = pack.derive([_pieces(data, directory, entry, written) for entry in order])
     generation = directory / f"gen-{uuid.uuid4().hex[:12]}"
@@ -236,14 +240,28 @@ def load(directory: Path, spec: BuildSpec) -> IndexData:
         faiss=faiss,
         derived=derived,
         faiss_stored=faiss is not None,
+        sentence_terms=_sentence_terms_files(directory, manifest["segments"]),
     )
+
+
+def _sentence_terms_files(
+    directory: Path, order: Sequence[Sequence[Any]]
+) -> dict[str, tuple[Path, str]]:
+    """Each story's stored sentence terms (file and checksum), from its segment entry."""
+    files = {}
+    for story_id, key, sums in order:
+        if segments.SENTENCE_TERMS in sums:
+            path = directory / segments.FOLDER / key / segments.SENTENCE_TERMS
+            files[story_id] = (path, sums[segments.SENTENCE_TERMS])
+    return files
 
 
 def _story_content(
     data: IndexData, info: StoryInfo, ids: list[int], written: dict[str, segments.Pieces], key: str
 ) -> segments.Content:
     """The passages ``ids`` (one story's, in the segment ``key``), their vectors, sentence
-    vectors, term counts and words; the term counts and words are kept in ``written``."""
+    vectors, term counts, words and sentence terms; the term counts and words are kept in
+    ``written``."""
     offsets = data.sentence_offsets
     flat = [np.arange(offsets[i], offsets[i + 1]) for i in ids]
     sentence_rows = np.concatenate(flat) if flat else np.empty(0, np.int64)
@@ -252,7 +270,9 @@ def _story_content(
     terms = lexical.story_terms(info, texts)
     words = vocabulary.story_words(texts)
     written[key] = (terms, words)
-    return passages, data.vectors[ids], data.sentence_vectors[sentence_rows], terms, words
+    sentences = lexical.sentence_lines(s.of(p.text) for p in passages for s in p.sentences)
+    vectors, sentence_vectors = data.vectors[ids], data.sentence_vectors[sentence_rows]
+    return passages, vectors, sentence_vectors, terms, words, sentences
 
 
 def _pieces(

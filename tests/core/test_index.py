@@ -622,6 +622,51 @@ def test_a_damaged_segment_term_or_word_file_is_written_again_when_read(
     assert answers(retriever) == work.expected
 
 
+def analysed_sentence_terms(data: store.IndexData) -> list[tuple[frozenset[str], ...]]:
+    """Each passage's sentences' terms, worked out from their text."""
+    from retrieval.lexical import Analyzer
+
+    analyze = Analyzer()
+    return [tuple(frozenset(analyze(s.of(p.text))) for s in p.sentences) for p in data.passages]
+
+
+def test_sentence_terms_are_read_from_the_segments_as_analysis_gives_them(
+    work: Workspace, opened: Retriever, model: CachedEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrieval.snapshot import make_snapshot
+
+    (work.settings.corpus_dir / f"{NEW_ID}.txt").write_text(NEW_STORY, encoding="utf-8")
+    opened.reload()  # an update writes the new story's segment, with its sentence terms
+    data = store.load(work.index_dir, build_spec(work.settings, model))
+    assert set(data.sentence_terms) == {MIRELA, OSKAR, NEW_ID}
+    snapshot = make_snapshot(data, model)
+    analysed: list[str] = []
+    monkeypatch.setattr(snapshot.lexical, "analyze", lambda text: analysed.append(text) or [])
+
+    read = [snapshot.sentence_terms(i) for i in range(len(data.passages))]
+
+    assert analysed == []  # read, not worked out
+    assert read == analysed_sentence_terms(data)
+    assert sum(len(terms) for terms in read) == int(data.sentence_offsets[-1])
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncate", "missing"])
+def test_unreadable_sentence_terms_are_analysed_instead(
+    work: Workspace, model: CachedEncoder, damage: str
+) -> None:
+    path = first_segment(work.index_dir) / "sentence_terms.txt"
+    {"garbage": garbage, "truncate": truncate, "missing": Path.unlink}[damage](path)
+
+    retriever = Retriever.open(work.settings, encoder=model, index_dir=work.index_dir)
+
+    snapshot = retriever.index.snapshot
+    data = snapshot.data
+    assert [snapshot.sentence_terms(i) for i in range(len(data.passages))] == (
+        analysed_sentence_terms(data)
+    )
+    assert answers(retriever) == work.expected
+
+
 @pytest.mark.parametrize("pointer", ["gen-doesnotexist", "", "../.."])
 def test_current_pointing_nowhere_is_detected_and_rebuilt(
     work: Workspace, model: CachedEncoder, pointer: str

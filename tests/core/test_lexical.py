@@ -99,3 +99,19 @@ def test_the_stopwords_are_bm25s_english_ones() -> None:
     from retrieval import lexical
 
     assert tuple(STOPWORDS_EN) == lexical.STOPWORDS_EN
+
+
+def test_sentence_terms_stored_as_lines_read_back_as_analysed() -> None:
+    from retrieval.lexical import read_sentence_lines, sentence_lines
+
+    sentences = ["Talgat's band played rock.", "The the.", "Rock, rock and ROCK in 2014!"]
+    stored = sentence_lines(sentences)
+
+    lines = read_sentence_lines(stored, len(sentences))
+    assert lines is not None
+    analyze = Analyzer()
+    assert [frozenset(line.split()) for line in lines] == [frozenset(analyze(t)) for t in sentences]
+    assert lines[1] == "" and lines[2].split() == ["rock", "2014"]  # each term once
+    assert read_sentence_lines(stored, 2) is None  # not the story's sentences
+    assert read_sentence_lines(stored.replace("analyzer", "analyser", 1), 3) is None
+    assert read_sentence_lines(sentence_lines([]), 0) == []
