@@ -103,9 +103,10 @@ class Analyzer:
     Each word's term is kept once found (a stopword's as ""): a word is stemmed once, not
     at each of its occurrences, and a text whose words were all met before is read in one
     pass. The 49,974 lines of the squad-scale corpus, the shipped corpora and every eval
-    question: 1.48 s instead of 2.35. A question analyses the sentences of each passage it
-    is the first to meet (44 a squad-scale question): 300 such questions, p50 0.26-0.39 ms
-    lower (docs/BENCHMARKS.md, session 20).
+    question: 1.48 s instead of 2.35. Builds, updates and questions analyse text; where a
+    segment does not store its sentences' terms (retrieval.snapshot), a question analyses
+    those of each passage it is the first to meet: 300 such squad-scale questions, p50
+    0.26-0.39 ms lower (docs/BENCHMARKS.md, session 20).
     """
 
     def __init__(self) -> None:
